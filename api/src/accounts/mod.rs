@@ -1,0 +1,393 @@
+//! People's accounts and the invitations that create them.
+//!
+//! Who may do what, in one place:
+//! - ADMIN invites anyone: admins, staff for a region, members for any partner;
+//! - STAFF invite members for partners of their own region;
+//! - PARTNER members invite no one;
+//! - only ADMIN deactivates or reactivates accounts (never their own);
+//! - an account's email is visible to the person, to admins, to everyone signed in when the
+//!   account belongs to the charity's team (staff are the network's contacts), to staff for
+//!   members of partners in their region, and to colleagues in the same organisation.
+
+pub mod graphql;
+
+use chrono::{DateTime, Utc};
+use entities::{enums::Role, invitation, partner, user};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, sea_query::Expr,
+};
+use serde_json::json;
+
+use crate::{
+    audit::{self, Change},
+    auth::{Actor, Viewer, passwords, sessions, tokens},
+    db,
+    graphql::error::{ApiError, ApiResult, conflict_on_unique},
+    input::{EmailAddress, Password},
+    regions,
+    state::AppState,
+};
+
+pub const MAX_PERSON_NAME_LEN: usize = 100;
+
+/// Where an invited person will belong.
+#[derive(Debug, Clone, Copy)]
+pub enum Membership {
+    Admin,
+    Staff { region_id: i64 },
+    Partner { partner_id: i64 },
+}
+
+impl Membership {
+    fn role(self) -> Role {
+        match self {
+            Self::Admin => Role::Admin,
+            Self::Staff { .. } => Role::Staff,
+            Self::Partner { .. } => Role::Partner,
+        }
+    }
+
+    fn region_id(self) -> Option<i64> {
+        match self {
+            Self::Staff { region_id } => Some(region_id),
+            _ => None,
+        }
+    }
+
+    fn partner_id(self) -> Option<i64> {
+        match self {
+            Self::Partner { partner_id } => Some(partner_id),
+            _ => None,
+        }
+    }
+}
+
+/// `partner` is the organisation a PARTNER invitation is for.
+pub fn can_invite(actor: &Actor, membership: Membership, partner: Option<&partner::Model>) -> bool {
+    match membership {
+        _ if actor.is_admin() => true,
+        Membership::Partner { .. } => partner.is_some_and(|p| actor.is_staff_of(p.region_id)),
+        Membership::Admin | Membership::Staff { .. } => false,
+    }
+}
+
+pub fn can_manage_accounts(actor: &Actor) -> bool {
+    actor.is_admin()
+}
+
+/// `partner_region` is the region of the account's organisation, for partner members.
+pub fn can_see_email(viewer: &Viewer, account: &user::Model, partner_region: Option<i64>) -> bool {
+    let Some(actor) = viewer.signed_in() else {
+        return false;
+    };
+    actor.user_id == account.id
+        || actor.is_admin()
+        || account.role != Role::Partner
+        || (actor.is_staff_of(partner_region))
+        || account
+            .partner_id
+            .is_some_and(|partner_id| actor.is_member_of(partner_id))
+}
+
+/// A new invitation and the secret link token, which is shown once and kept only as a digest.
+pub struct Invited {
+    pub invitation: invitation::Model,
+    pub token: String,
+}
+
+pub async fn invite(
+    state: &AppState,
+    actor: &Actor,
+    email: EmailAddress,
+    membership: Membership,
+) -> ApiResult<Invited> {
+    let db = &state.db;
+    let partner = match membership {
+        Membership::Staff { region_id } => {
+            regions::existing(db, "regionId", region_id).await?;
+            None
+        }
+        Membership::Partner { partner_id } => Some(
+            partner::Entity::find_by_id(partner_id)
+                .one(db)
+                .await?
+                .ok_or_else(|| ApiError::bad_input("partnerId", "no partner has this id"))?,
+        ),
+        Membership::Admin => None,
+    };
+    if !can_invite(actor, membership, partner.as_ref()) {
+        return Err(ApiError::Forbidden(
+            "admins invite anyone; staff invite members of partners in their own region",
+        ));
+    }
+    let now = state.now();
+    let txn = db::begin_write(db).await?;
+    ensure_no_account(&txn, &email).await?;
+    // A newer invitation to the same address replaces any still waiting.
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+        .filter(invitation::Column::Email.eq(email.as_str()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    let token = tokens::new_opaque_token();
+    let created = invitation::Entity::insert(invitation::ActiveModel {
+        email: Set(email.into_string()),
+        role: Set(membership.role()),
+        region_id: Set(membership.region_id()),
+        partner_id: Set(membership.partner_id()),
+        token_hash: Set(tokens::digest(&token)),
+        invited_by: Set(actor.user_id),
+        created_at: Set(now),
+        expires_at: Set(now + state.config.invitation_ttl),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("invitation.create", "invitation", created.id).with_detail(json!({
+            "role": membership.role(),
+            "regionId": created.region_id,
+            "partnerId": created.partner_id,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Invited {
+        invitation: created,
+        token,
+    })
+}
+
+async fn ensure_no_account(conn: &impl ConnectionTrait, email: &EmailAddress) -> ApiResult<()> {
+    let existing = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(conn)
+        .await?;
+    match existing {
+        Some(_) => Err(ApiError::Conflict(
+            "an account with this email address already exists".to_owned(),
+        )),
+        None => Ok(()),
+    }
+}
+
+pub fn accept_url(state: &AppState, token: &str) -> String {
+    state
+        .config
+        .link("/invitations/accept", &[("token", token)])
+}
+
+/// Opens the invited person's account and signs them in. Each invitation works once, before it
+/// expires, unless it was revoked or replaced.
+pub async fn accept(
+    state: &AppState,
+    token: &str,
+    name: String,
+    password: Password,
+) -> ApiResult<sessions::SignedIn> {
+    let password_hash = passwords::hash(password).await?;
+    let now = state.now();
+    let txn = db::begin_write(&state.db).await?;
+    let invitation = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(tokens::digest(token)))
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::bad_input("token", "this invitation link is not valid"))?;
+    check_still_open(&invitation, now)?;
+    let account = user::Entity::insert(user::ActiveModel {
+        email: Set(invitation.email.clone()),
+        name: Set(name),
+        password_hash: Set(password_hash),
+        role: Set(invitation.role),
+        region_id: Set(invitation.region_id),
+        partner_id: Set(invitation.partner_id),
+        active: Set(true),
+        created_at: Set(now),
+        last_login_at: Set(Some(now)),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await
+    .map_err(|error| {
+        conflict_on_unique(error, "an account with this email address already exists")
+    })?;
+    let claimed = invitation::Entity::update_many()
+        .col_expr(invitation::Column::AcceptedAt, Expr::value(now))
+        .col_expr(invitation::Column::AcceptedUserId, Expr::value(account.id))
+        .filter(invitation::Column::Id.eq(invitation.id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if claimed != 1 {
+        return Err(ApiError::bad_input(
+            "token",
+            "this invitation has already been used",
+        ));
+    }
+    audit::record(
+        &txn,
+        account.id,
+        now,
+        Change::new("invitation.accept", "invitation", invitation.id),
+    )
+    .await?;
+    let signed_in = sessions::open_session(&txn, state, account, now).await?;
+    txn.commit().await?;
+    Ok(signed_in)
+}
+
+fn check_still_open(invitation: &invitation::Model, now: DateTime<Utc>) -> ApiResult<()> {
+    let refuse = |message: &str| Err(ApiError::bad_input("token", message));
+    if invitation.accepted_at.is_some() {
+        refuse("this invitation has already been used")
+    } else if invitation.revoked_at.is_some() {
+        refuse("this invitation was withdrawn or replaced by a newer one")
+    } else if invitation.expires_at <= now {
+        refuse("this invitation has expired; ask for a new one")
+    } else {
+        Ok(())
+    }
+}
+
+/// Withdraws an invitation that has not been accepted; the same people who could send it may.
+pub async fn revoke_invitation(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> ApiResult<invitation::Model> {
+    let db = &state.db;
+    let now = state.now();
+    let txn = db::begin_write(db).await?;
+    let found = invitation::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("invitation"))?;
+    let membership = membership_of(&found)?;
+    let partner = match found.partner_id {
+        Some(partner_id) => partner::Entity::find_by_id(partner_id).one(&txn).await?,
+        None => None,
+    };
+    if !can_invite(actor, membership, partner.as_ref()) {
+        return Err(ApiError::Forbidden("you cannot withdraw this invitation"));
+    }
+    if found.accepted_at.is_some() {
+        return Err(ApiError::Conflict(
+            "this invitation has already been accepted".to_owned(),
+        ));
+    }
+    let mut row: invitation::ActiveModel = found.into();
+    row.revoked_at = Set(Some(now));
+    let revoked = invitation::Entity::update(row).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("invitation.revoke", "invitation", id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(revoked)
+}
+
+pub fn membership_of(invitation: &invitation::Model) -> ApiResult<Membership> {
+    match (invitation.role, invitation.region_id, invitation.partner_id) {
+        (Role::Admin, _, _) => Ok(Membership::Admin),
+        (Role::Staff, Some(region_id), _) => Ok(Membership::Staff { region_id }),
+        (Role::Partner, _, Some(partner_id)) => Ok(Membership::Partner { partner_id }),
+        _ => Err(ApiError::internal(anyhow::anyhow!(
+            "invitation {} has an inconsistent role binding",
+            invitation.id
+        ))),
+    }
+}
+
+/// Deactivates or reactivates an account. Deactivating ends its sessions at once.
+pub async fn set_active(
+    state: &AppState,
+    actor: &Actor,
+    user_id: i64,
+    active: bool,
+) -> ApiResult<user::Model> {
+    if !can_manage_accounts(actor) {
+        return Err(ApiError::Forbidden(
+            "only admins can deactivate or reactivate accounts",
+        ));
+    }
+    if actor.user_id == user_id {
+        return Err(ApiError::bad_input(
+            "id",
+            "you cannot deactivate your own account",
+        ));
+    }
+    let now = state.now();
+    let txn = db::begin_write(&state.db).await?;
+    let found = user::Entity::find_by_id(user_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("account"))?;
+    let mut row: user::ActiveModel = found.into();
+    row.active = Set(active);
+    row.deactivated_at = Set((!active).then_some(now));
+    let updated = user::Entity::update(row).exec(&txn).await?;
+    if !active {
+        sessions::revoke_all_sessions(&txn, user_id, "account deactivated", now).await?;
+    }
+    let action = if active {
+        "user.reactivate"
+    } else {
+        "user.deactivate"
+    };
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new(action, "user", user_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Creates an admin account from the command line (the first one, or a replacement).
+pub async fn create_admin(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    email: EmailAddress,
+    name: String,
+    password: Password,
+) -> ApiResult<user::Model> {
+    let password_hash = passwords::hash(password).await?;
+    let txn = db::begin_write(db).await?;
+    ensure_no_account(&txn, &email).await?;
+    let created = user::Entity::insert(user::ActiveModel {
+        email: Set(email.into_string()),
+        name: Set(name),
+        password_hash: Set(password_hash),
+        role: Set(Role::Admin),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        created.id,
+        now,
+        Change::new("user.create_admin", "user", created.id)
+            .with_detail(json!({ "via": "command line" })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}

@@ -1,0 +1,533 @@
+use std::collections::BTreeSet;
+
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entities::{advocacy_goal, campaign, enums};
+use sea_orm::QuerySelect;
+
+use super::{
+    CampaignChanges, Criterion, ListFilter, MAX_BODY_LEN, MAX_GOALS, MAX_NOTE_LEN, MAX_SUMMARY_LEN,
+    MAX_TITLE_LEN, NewCampaign, Prioritisation,
+};
+use crate::{
+    graphql::{
+        children::{Audience, load_page},
+        context::{ContextExt, load_one},
+        error::{ApiError, ApiResult},
+        pagination::{Page, PageArgs, Total, newest_first, page},
+    },
+    input,
+    joint_actions::graphql::JointAction,
+    positions::graphql::Position,
+    regions::graphql::{Region, region_by_id},
+};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::CampaignStatus")]
+pub enum CampaignStatus {
+    /// Being prepared; staff only.
+    Draft,
+    Active,
+    Paused,
+    Won,
+    Closed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum CampaignScope {
+    National,
+    /// Covers the regions listed in `regions`.
+    Regional,
+}
+
+/// One of the eight long-term goals agreed at the 2014 Sanctuary Summit.
+pub struct AdvocacyGoal(pub advocacy_goal::Model);
+
+#[Object]
+impl AdvocacyGoal {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+}
+
+/// A criterion of the prioritisation.
+#[derive(SimpleObject)]
+pub struct CriterionScore {
+    /// 1 (low) to 5 (high); null until scored.
+    score: Option<i32>,
+    note: Option<String>,
+}
+
+/// How staff weigh a campaign: impact on people seeking asylum and refugees, relevance to
+/// partners, the opportunity for change, and the value the charity adds.
+#[derive(SimpleObject)]
+pub struct CampaignPrioritisation {
+    impact: CriterionScore,
+    relevance: CriterionScore,
+    opportunity: CriterionScore,
+    added_value: CriterionScore,
+    /// Kept ready for a future opening rather than expected to win soon.
+    long_shot: bool,
+    /// The sum of the scores given (0 to 20).
+    total: i32,
+}
+
+impl From<&campaign::Model> for CampaignPrioritisation {
+    fn from(row: &campaign::Model) -> Self {
+        let criterion = |score: Option<i16>, note: &Option<String>| CriterionScore {
+            score: score.map(i32::from),
+            note: note.clone(),
+        };
+        let total = [
+            row.impact_score,
+            row.relevance_score,
+            row.opportunity_score,
+            row.added_value_score,
+        ]
+        .into_iter()
+        .flatten()
+        .map(i32::from)
+        .sum();
+        Self {
+            impact: criterion(row.impact_score, &row.impact_note),
+            relevance: criterion(row.relevance_score, &row.relevance_note),
+            opportunity: criterion(row.opportunity_score, &row.opportunity_note),
+            added_value: criterion(row.added_value_score, &row.added_value_note),
+            long_shot: row.long_shot,
+            total,
+        }
+    }
+}
+
+pub struct Campaign(pub campaign::Model);
+
+#[Object]
+impl Campaign {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    async fn status(&self) -> CampaignStatus {
+        self.0.status.into()
+    }
+
+    async fn scope(&self, ctx: &Context<'_>) -> ApiResult<CampaignScope> {
+        let regions = self.region_ids(ctx).await?;
+        Ok(if regions.is_empty() {
+            CampaignScope::National
+        } else {
+            CampaignScope::Regional
+        })
+    }
+
+    /// The regions a regional campaign covers; empty for a national one.
+    async fn regions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
+        let ids = self.region_ids(ctx).await?;
+        let found = ctx.loaders().regions.load_many(ids.iter().copied()).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.get(id).cloned())
+            .map(Region)
+            .collect())
+    }
+
+    /// The region whose staff run the campaign; null when the national team does.
+    async fn lead_region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
+        region_by_id(ctx, self.0.lead_region_id).await
+    }
+
+    /// The long-term goals the campaign works towards.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn goals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<AdvocacyGoal>> {
+        let args = PageArgs::<i64>::parse(first, after)?;
+        let loaders = ctx.loaders();
+        let ids = loaders
+            .campaign_goal_ids
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let found = loaders.goals.load_many(ids.iter().copied()).await?;
+        let mut goals: Vec<advocacy_goal::Model> =
+            ids.iter().filter_map(|id| found.get(id).cloned()).collect();
+        goals.sort_by_key(|goal| goal.id);
+        let total = Total::known(goals.len() as u64);
+        let rows = goals
+            .into_iter()
+            .filter(|goal| args.after.is_none_or(|after| goal.id > after))
+            .take(args.limit() as usize)
+            .collect();
+        Ok(page(rows, &args, total, |goal| goal.id, AdvocacyGoal))
+    }
+
+    /// Staff only: how the campaign was weighed. Null for everyone else.
+    async fn prioritisation(&self, ctx: &Context<'_>) -> Option<CampaignPrioritisation> {
+        super::can_see_prioritisation(ctx.viewer()).then(|| CampaignPrioritisation::from(&self.0))
+    }
+
+    /// The joint actions partners are invited to opt into, oldest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn joint_actions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<JointAction>> {
+        load_page(
+            ctx.loaders(),
+            |l| &l.campaign_actions,
+            |l| &l.campaign_action_counts,
+            self.0.id,
+            Audience::Everyone,
+            (first, after),
+            JointAction,
+        )
+        .await
+    }
+
+    /// The campaign's positions the viewer may see, oldest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn positions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<Position>> {
+        load_page(
+            ctx.loaders(),
+            |l| &l.campaign_positions,
+            |l| &l.campaign_position_counts,
+            self.0.id,
+            Audience::of(ctx.viewer()),
+            (first, after),
+            Position,
+        )
+        .await
+    }
+
+    /// Whether the viewer runs this campaign (may edit it, its actions and positions).
+    async fn viewer_can_manage(&self, ctx: &Context<'_>) -> bool {
+        ctx.viewer()
+            .signed_in()
+            .is_some_and(|actor| super::can_manage_campaign(actor, &self.0))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+impl Campaign {
+    async fn region_ids(&self, ctx: &Context<'_>) -> ApiResult<Vec<i64>> {
+        Ok(ctx
+            .loaders()
+            .campaign_region_ids
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+/// A campaign for a resolver that holds only its id, if the viewer may see it.
+pub async fn campaign_by_id(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Campaign>> {
+    Ok(load_one(&ctx.loaders().campaigns, id)
+        .await?
+        .filter(|campaign| super::can_see_campaign(ctx.viewer(), campaign))
+        .map(Campaign))
+}
+
+#[derive(InputObject, Default)]
+pub struct CampaignFilter {
+    pub status: Option<CampaignStatus>,
+    /// Campaigns led by, or covering, this region.
+    pub region_id: Option<ID>,
+    pub goal_id: Option<ID>,
+    /// Words to find in the title or summary (at most 100 characters).
+    pub search: Option<String>,
+}
+
+impl CampaignFilter {
+    fn parse(self) -> ApiResult<ListFilter> {
+        Ok(ListFilter {
+            status: self.status.map(Into::into),
+            region_id: input::optional_id("filter.regionId", self.region_id.as_ref())?,
+            goal_id: input::optional_id("filter.goalId", self.goal_id.as_ref())?,
+            search: input::optional_text("filter.search", self.search.as_deref(), 100)?,
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct CriterionInput {
+    /// 1 (low) to 5 (high).
+    pub score: i32,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct PrioritisationInput {
+    pub impact: Option<CriterionInput>,
+    pub relevance: Option<CriterionInput>,
+    pub opportunity: Option<CriterionInput>,
+    pub added_value: Option<CriterionInput>,
+    #[graphql(default)]
+    pub long_shot: bool,
+}
+
+impl PrioritisationInput {
+    fn parse(self) -> ApiResult<Prioritisation> {
+        let criterion = |field: &str, given: Option<CriterionInput>| -> ApiResult<Criterion> {
+            let Some(given) = given else {
+                return Ok(Criterion::default());
+            };
+            let score = i16::try_from(given.score)
+                .ok()
+                .filter(|score| (1..=5).contains(score))
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        format!("prioritisation.{field}.score"),
+                        "must be from 1 to 5",
+                    )
+                })?;
+            Ok(Criterion {
+                score: Some(score),
+                note: input::optional_text(
+                    &format!("prioritisation.{field}.note"),
+                    given.note.as_deref(),
+                    MAX_NOTE_LEN,
+                )?,
+            })
+        };
+        Ok(Prioritisation {
+            impact: criterion("impact", self.impact)?,
+            relevance: criterion("relevance", self.relevance)?,
+            opportunity: criterion("opportunity", self.opportunity)?,
+            added_value: criterion("addedValue", self.added_value)?,
+            long_shot: self.long_shot,
+        })
+    }
+}
+
+fn id_set(field: &str, ids: &[ID]) -> ApiResult<BTreeSet<i64>> {
+    ids.iter().map(|id| input::id(field, id)).collect()
+}
+
+fn goal_set(ids: &[ID]) -> ApiResult<BTreeSet<i64>> {
+    let goals = id_set("goalIds", ids)?;
+    if goals.is_empty() || goals.len() > MAX_GOALS {
+        return Err(ApiError::bad_input(
+            "goalIds",
+            format!("name between 1 and {MAX_GOALS} goals"),
+        ));
+    }
+    Ok(goals)
+}
+
+#[derive(InputObject)]
+pub struct CreateCampaignInput {
+    pub title: String,
+    pub summary: String,
+    #[graphql(default)]
+    pub body: String,
+    /// At least one of the eight goals.
+    pub goal_ids: Vec<ID>,
+    /// The regions a regional campaign covers; none for a national campaign.
+    #[graphql(default)]
+    pub region_ids: Vec<ID>,
+    /// Defaults to the staff member's own region; admins may leave it out for the national team.
+    pub lead_region_id: Option<ID>,
+    pub prioritisation: Option<PrioritisationInput>,
+}
+
+impl CreateCampaignInput {
+    fn parse(self) -> ApiResult<NewCampaign> {
+        Ok(NewCampaign {
+            title: input::required_text("title", &self.title, MAX_TITLE_LEN)?,
+            summary: input::required_text("summary", &self.summary, MAX_SUMMARY_LEN)?,
+            body: input::optional_text("body", Some(&self.body), MAX_BODY_LEN)?.unwrap_or_default(),
+            goal_ids: goal_set(&self.goal_ids)?,
+            region_ids: id_set("regionIds", &self.region_ids)?,
+            lead_region_id: input::optional_id("leadRegionId", self.lead_region_id.as_ref())?,
+            prioritisation: self
+                .prioritisation
+                .map(PrioritisationInput::parse)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// Fields left out are not changed. `prioritisation` replaces the whole assessment.
+#[derive(InputObject)]
+pub struct UpdateCampaignInput {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub body: Option<String>,
+    pub goal_ids: Option<Vec<ID>>,
+    pub region_ids: Option<Vec<ID>>,
+    pub lead_region_id: MaybeUndefined<ID>,
+    pub prioritisation: Option<PrioritisationInput>,
+}
+
+impl UpdateCampaignInput {
+    fn parse(self) -> ApiResult<CampaignChanges> {
+        Ok(CampaignChanges {
+            title: self
+                .title
+                .map(|title| input::required_text("title", &title, MAX_TITLE_LEN))
+                .transpose()?,
+            summary: self
+                .summary
+                .map(|summary| input::required_text("summary", &summary, MAX_SUMMARY_LEN))
+                .transpose()?,
+            body: self
+                .body
+                .map(|body| {
+                    input::optional_text("body", Some(&body), MAX_BODY_LEN)
+                        .map(Option::unwrap_or_default)
+                })
+                .transpose()?,
+            goal_ids: self.goal_ids.as_deref().map(goal_set).transpose()?,
+            region_ids: self
+                .region_ids
+                .as_deref()
+                .map(|ids| id_set("regionIds", ids))
+                .transpose()?,
+            lead_region_id: match self.lead_region_id {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(id) => Some(Some(input::id("leadRegionId", &id)?)),
+            },
+            prioritisation: self
+                .prioritisation
+                .map(PrioritisationInput::parse)
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct CampaignQuery;
+
+#[Object]
+impl CampaignQuery {
+    /// The eight long-term goals, in order.
+    async fn advocacy_goals(&self, ctx: &Context<'_>) -> ApiResult<Vec<AdvocacyGoal>> {
+        Ok(super::goals(&ctx.state().db)
+            .await?
+            .into_iter()
+            .map(AdvocacyGoal)
+            .collect())
+    }
+
+    /// One campaign. Drafts are NOT_FOUND for anyone but staff and admins.
+    async fn campaign(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Campaign> {
+        let id = input::id("id", &id)?;
+        campaign_by_id(ctx, id)
+            .await?
+            .ok_or(ApiError::NotFound("campaign"))
+    }
+
+    /// Campaigns, newest first. The public sees all but drafts.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn campaigns(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CampaignFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<Campaign>> {
+        let args = PageArgs::<i64>::parse(first, after)?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let db = &ctx.state().db;
+        let query = super::visible(ctx.viewer(), &filter);
+        let total = Total::of(db, query.clone());
+        let rows = newest_first(query, entities::campaign::Column::Id, args.after)
+            .limit(args.limit())
+            .all(db)
+            .await?;
+        Ok(page(rows, &args, total, |row| row.id, Campaign))
+    }
+}
+
+#[derive(Default)]
+pub struct CampaignMutation;
+
+#[Object]
+impl CampaignMutation {
+    /// Starts a campaign as a DRAFT. Staff lead campaigns for their own region.
+    async fn create_campaign(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCampaignInput,
+    ) -> ApiResult<Campaign> {
+        let actor = ctx.actor()?;
+        let new = input.parse()?;
+        let state = ctx.state();
+        Ok(Campaign(
+            super::create(&state.db, actor, state.now(), new).await?,
+        ))
+    }
+
+    async fn update_campaign(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateCampaignInput,
+    ) -> ApiResult<Campaign> {
+        let actor = ctx.actor()?;
+        let id = input::id("id", &id)?;
+        let changes = input.parse()?;
+        let state = ctx.state();
+        Ok(Campaign(
+            super::update(&state.db, actor, state.now(), id, changes).await?,
+        ))
+    }
+
+    /// Moves a campaign: DRAFT → ACTIVE ⇄ PAUSED, and ACTIVE or PAUSED → WON or CLOSED.
+    async fn set_campaign_status(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        status: CampaignStatus,
+    ) -> ApiResult<Campaign> {
+        let actor = ctx.actor()?;
+        let id = input::id("id", &id)?;
+        let state = ctx.state();
+        Ok(Campaign(
+            super::set_status(&state.db, actor, state.now(), id, status.into()).await?,
+        ))
+    }
+}

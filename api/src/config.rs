@@ -1,0 +1,186 @@
+//! Typed settings, read from the environment (or the matching command-line flags). Each one is
+//! documented in the README.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::{Context, bail};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::Duration;
+use clap::{Args, ValueEnum};
+use rand::RngExt;
+use url::Url;
+
+/// The name of the file in `DATA_DIR` that keeps a development signing secret between runs.
+const GENERATED_SECRET_FILE: &str = "jwt-secret";
+const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Settings as given, before defaults that depend on each other are worked out.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address and port the server listens on.
+    #[arg(
+        long,
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub bind_addr: SocketAddr,
+    /// Folder for the embedded database, the development signing secret and outgoing mail.
+    #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database to use: `postgres://…` in production; an SQLite file in DATA_DIR when unset.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    /// The address people reach the server at, used in links (invitations, emails).
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<Url>,
+    /// Secret for signing access tokens (at least 32 bytes). Required in production.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// `development` or `production`; production refuses to start without JWT_SECRET.
+    #[arg(
+        long,
+        env = "APP_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub app_env: Environment,
+    /// Lifetime of an access token, in seconds.
+    #[arg(
+        long,
+        env = "ACCESS_TOKEN_TTL_SECONDS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub access_token_ttl_seconds: u32,
+    /// Lifetime of a refresh token, in seconds (each use issues a new one).
+    #[arg(long, env = "REFRESH_TOKEN_TTL_SECONDS", default_value_t = 30 * 24 * 3600, global = true)]
+    pub refresh_token_ttl_seconds: u32,
+    /// Lifetime of an invitation link, in seconds.
+    #[arg(long, env = "INVITATION_TTL_SECONDS", default_value_t = 7 * 24 * 3600, global = true)]
+    pub invitation_ttl_seconds: u32,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_body_bytes: usize,
+}
+
+/// The signing secret; never printed.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub public_url: Url,
+    pub jwt_secret: Secret,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub invitation_ttl: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// Works out the final settings: the default database lives in DATA_DIR, links point at the
+    /// bind address unless PUBLIC_URL says otherwise, and a development signing secret is
+    /// generated once and kept in DATA_DIR.
+    pub fn resolve(settings: Settings) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating DATA_DIR {}", settings.data_dir.display()))?;
+        let database_url = match settings.database_url {
+            Some(url) => url,
+            None => sqlite_url(&settings.data_dir.join("network.sqlite3")),
+        };
+        let public_url = match settings.public_url {
+            Some(url) => url,
+            None => Url::parse(&format!("http://{}/", settings.bind_addr))?,
+        };
+        let jwt_secret = match settings.jwt_secret {
+            Some(secret) => Secret(secret.into_bytes()),
+            None if settings.app_env == Environment::Production => {
+                bail!("JWT_SECRET must be set when APP_ENV=production")
+            }
+            None => development_secret(&settings.data_dir)?,
+        };
+        if jwt_secret.expose().len() < MIN_SECRET_BYTES {
+            bail!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long");
+        }
+        Ok(Self {
+            bind_addr: settings.bind_addr,
+            data_dir: settings.data_dir,
+            database_url,
+            public_url,
+            jwt_secret,
+            access_token_ttl: Duration::seconds(settings.access_token_ttl_seconds.into()),
+            refresh_token_ttl: Duration::seconds(settings.refresh_token_ttl_seconds.into()),
+            invitation_ttl: Duration::seconds(settings.invitation_ttl_seconds.into()),
+            max_body_bytes: settings.max_body_bytes,
+        })
+    }
+
+    /// A link to a path on this server, with query parameters.
+    pub fn link(&self, path: &str, query: &[(&str, &str)]) -> String {
+        let mut url = self.public_url.clone();
+        url.set_path(&format!("{}{}", url.path().trim_end_matches('/'), path));
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url.into()
+    }
+}
+
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+fn development_secret(data_dir: &std::path::Path) -> anyhow::Result<Secret> {
+    let path = data_dir.join(GENERATED_SECRET_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(Secret(existing.trim().as_bytes().to_vec()));
+    }
+    let bytes: [u8; 48] = rand::rng().random();
+    let secret = URL_SAFE_NO_PAD.encode(bytes);
+    write_private_file(&path, &secret)?;
+    tracing::warn!(
+        path = %path.display(),
+        "JWT_SECRET is not set: generated a development signing secret and kept it in DATA_DIR; \
+         set JWT_SECRET in production"
+    );
+    Ok(Secret(secret.into_bytes()))
+}
+
+fn write_private_file(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! Live events behind the GraphQL subscriptions. On PostgreSQL every server instance hears every
+//! event through `LISTEN/NOTIFY`, so a client sees a change whichever instance made it; on
+//! SQLite (a single process) events go straight to the local subscribers.
+
+use std::time::Duration;
+
+use async_graphql::futures_util::{Stream, stream};
+use chrono::{DateTime, Utc};
+use entities::enums::OptInChange;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+const CHANNEL: &str = "partner_network_events";
+/// Events a slow subscriber may fall behind by before it skips ahead.
+const BUFFER: usize = 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Event {
+    #[serde(rename_all = "camelCase")]
+    OptInsChanged {
+        action_id: i64,
+        partner_id: i64,
+        change: OptInChange,
+        opt_in_count: u64,
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Clone)]
+pub struct Events {
+    local: broadcast::Sender<Event>,
+    db: DatabaseConnection,
+}
+
+impl Events {
+    pub fn new(db: DatabaseConnection) -> Self {
+        let (local, _) = broadcast::channel(BUFFER);
+        Self { local, db }
+    }
+
+    fn shared_through_database(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// Announces an event that has been committed. Live delivery is best effort: a failure is
+    /// logged and the change itself stands.
+    pub async fn publish(&self, event: Event) {
+        if !self.shared_through_database() {
+            let _ = self.local.send(event);
+            return;
+        }
+        let payload = match serde_json::to_string(&event) {
+            Ok(payload) => payload,
+            Err(error) => return tracing::error!(%error, "could not encode an event"),
+        };
+        let notify = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        );
+        if let Err(error) = self.db.execute_raw(notify).await {
+            tracing::warn!(%error, "could not announce an event");
+        }
+    }
+
+    /// Every event from now on.
+    pub fn subscribe(&self) -> impl Stream<Item = Event> + Send + use<> {
+        stream::unfold(self.local.subscribe(), |mut receiver| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(event) => return Some((event, receiver)),
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "a live subscriber fell behind");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+    }
+
+    /// On PostgreSQL, relays notifications from every instance to this one's subscribers until
+    /// `shutdown`. Does nothing on SQLite.
+    pub async fn relay(self, shutdown: CancellationToken) {
+        if !self.shared_through_database() {
+            return;
+        }
+        while !shutdown.is_cancelled() {
+            if let Err(error) = self.relay_until_error(&shutdown).await {
+                tracing::warn!(%error, "lost the event listener; reconnecting");
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
+
+    async fn relay_until_error(
+        &self,
+        shutdown: &CancellationToken,
+    ) -> Result<(), sea_orm::sqlx::Error> {
+        let pool = self.db.get_postgres_connection_pool();
+        let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        loop {
+            let notification = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                notification = listener.recv() => notification?,
+            };
+            match serde_json::from_str::<Event>(notification.payload()) {
+                Ok(event) => {
+                    let _ = self.local.send(event);
+                }
+                Err(error) => tracing::warn!(%error, "ignored an event this version does not know"),
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Relay connections with keyset cursors. A cursor is the sort key of the last row seen; the
+//! next page starts strictly after it, so pages stay stable while rows are added.
+
+use async_graphql::{
+    Object,
+    connection::{Connection, Edge, EmptyFields},
+    futures_util::future::BoxFuture,
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, Select,
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::{
+    children::{Audience, ChildCounts},
+    error::{ApiError, ApiResult},
+    loaders::Loaders,
+};
+
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// A page of nodes with `totalCount`.
+pub type Page<N> = Connection<String, N, Total, EmptyFields>;
+
+/// Which page a client asked for: how many rows, after which key.
+pub struct PageArgs<K> {
+    pub first: u64,
+    pub after: Option<K>,
+}
+
+impl<K: DeserializeOwned> PageArgs<K> {
+    pub fn parse(first: Option<i32>, after: Option<String>) -> ApiResult<Self> {
+        let first = match first {
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) if n < 0 => return Err(ApiError::bad_input("first", "must not be negative")),
+            Some(n) if n as u64 > MAX_PAGE_SIZE => {
+                return Err(ApiError::bad_input(
+                    "first",
+                    format!("must be at most {MAX_PAGE_SIZE}"),
+                ));
+            }
+            Some(n) => n as u64,
+        };
+        let after = after.map(|cursor| decode_cursor(&cursor)).transpose()?;
+        Ok(Self { first, after })
+    }
+
+    /// Rows to fetch: one more than the page, to learn whether another page follows.
+    pub fn limit(&self) -> u64 {
+        self.first + 1
+    }
+}
+
+fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> ApiResult<K> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| ApiError::bad_input("after", "is not a cursor from this list"))
+}
+
+fn encode_cursor<K: Serialize>(key: &K) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
+}
+
+/// Builds the page from rows fetched with `limit()` in cursor order.
+pub fn page<M, N, K>(
+    mut rows: Vec<M>,
+    args: &PageArgs<K>,
+    total: Total,
+    key: impl Fn(&M) -> K,
+    node: impl Fn(M) -> N,
+) -> Page<N>
+where
+    K: Serialize,
+    N: async_graphql::OutputType,
+{
+    let has_next_page = rows.len() as u64 > args.first;
+    rows.truncate(args.first as usize);
+    let mut connection =
+        Connection::with_additional_fields(args.after.is_some(), has_next_page, total);
+    connection.edges = rows
+        .into_iter()
+        .map(|row| Edge::new(encode_cursor(&key(&row)), node(row)))
+        .collect();
+    connection
+}
+
+type CountQuery = Box<dyn Fn() -> BoxFuture<'static, ApiResult<u64>> + Send + Sync>;
+
+/// The size of the whole filtered list, counted only when a client asks for it.
+pub struct Total(CountQuery);
+
+impl Total {
+    pub fn of<E>(db: &DatabaseConnection, query: Select<E>) -> Self
+    where
+        E: EntityTrait,
+        E::Model: FromQueryResult + Send + Sync,
+    {
+        let db = db.clone();
+        Self(Box::new(move || {
+            let (db, query) = (db.clone(), query.clone());
+            Box::pin(async move { Ok(query.count(&db).await?) })
+        }))
+    }
+
+    /// For lists already in hand.
+    pub fn known(count: u64) -> Self {
+        Self(Box::new(move || Box::pin(async move { Ok(count) })))
+    }
+
+    /// For child lists, counted for many parents at once by a loader.
+    pub fn counted<E: EntityTrait>(
+        loaders: Arc<Loaders>,
+        pick: fn(&Loaders) -> &DataLoader<ChildCounts<E>>,
+        key: (i64, Audience),
+    ) -> Self {
+        Self(Box::new(move || {
+            let (loaders, key) = (loaders.clone(), key.clone());
+            Box::pin(async move { Ok(pick(&loaders).load_one(key).await?.unwrap_or_default()) })
+        }))
+    }
+}
+
+#[Object]
+impl Total {
+    /// How many items the whole list holds, across all pages.
+    async fn total_count(&self) -> ApiResult<u64> {
+        (self.0)().await
+    }
+}
+
+/// Orders newest first by id, starting after the cursor id.
+pub fn newest_first<E: EntityTrait>(
+    query: Select<E>,
+    id_column: impl ColumnTrait,
+    after: Option<i64>,
+) -> Select<E> {
+    let query = match after {
+        Some(after) => query.filter(id_column.lt(after)),
+        None => query,
+    };
+    query.order_by_desc(id_column)
+}

@@ -1,0 +1,298 @@
+//! GraphQL over HTTP (POST, and GET for queries only) and over websocket
+//! (graphql-transport-ws), with the caller recognised from their access token.
+
+use async_graphql::{
+    Data, ServerError, Value,
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+    parser::types::{DocumentOperations, OperationType},
+};
+use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
+use poem::{
+    Body, IntoResponse, Request, Response, handler,
+    http::{Method, StatusCode, header},
+    web::{Html, websocket::WebSocket},
+};
+
+use crate::{
+    auth::{Viewer, sessions},
+    graphql::{AppSchema, error::ApiError},
+    state::AppState,
+};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// The media type of the answer, chosen from the client's `Accept` header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// `application/graphql-response+json`: status codes tell request errors apart.
+    GraphqlResponse,
+    /// `application/json`: the older convention, 200 for every well-formed request.
+    Json,
+}
+
+impl Format {
+    fn negotiate(accept: Option<&str>) -> Option<Self> {
+        let Some(accept) = accept else {
+            return Some(Self::Json);
+        };
+        let acceptable: Vec<String> = accept
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let media = pieces.next()?.trim().to_ascii_lowercase();
+                let refused = pieces.any(|param| {
+                    param
+                        .trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                        == Some(0.0)
+                });
+                (!refused).then_some(media)
+            })
+            .collect();
+        let accepts = |media: &str| acceptable.iter().any(|candidate| candidate == media);
+        if accepts(GRAPHQL_RESPONSE_JSON) || accepts("*/*") || accepts("application/*") {
+            Some(Self::GraphqlResponse)
+        } else if accepts(JSON) {
+            Some(Self::Json)
+        } else {
+            None
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::GraphqlResponse => GRAPHQL_RESPONSE_JSON,
+            Self::Json => JSON,
+        }
+    }
+}
+
+#[handler]
+pub async fn query(
+    request: &Request,
+    body: Body,
+    poem::web::Data(schema): poem::web::Data<&AppSchema>,
+    poem::web::Data(state): poem::web::Data<&AppState>,
+) -> Response {
+    if wants_graphiql(request) {
+        return Html(graphiql()).into_response();
+    }
+    let Some(format) = Format::negotiate(request.header(header::ACCEPT)) else {
+        return plain_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "answers are application/graphql-response+json or application/json",
+        );
+    };
+    let mut graphql_request = match read_request(request, body, state.config.max_body_bytes).await {
+        Ok(graphql_request) => graphql_request,
+        Err(refusal) => return refusal,
+    };
+    if request.method() == Method::GET {
+        match operation_type(&mut graphql_request) {
+            Ok(OperationType::Query) => {}
+            Ok(_) => {
+                let mut response = respond(
+                    format,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    async_graphql::Response::from_errors(vec![ServerError::new(
+                        "mutations and subscriptions must be sent with POST",
+                        None,
+                    )]),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+                return response;
+            }
+            Err(error) => {
+                let response = async_graphql::Response::from_errors(vec![error]);
+                return respond(format, StatusCode::BAD_REQUEST, response);
+            }
+        }
+    }
+    let viewer = match viewer_from_header(request, state).await {
+        Ok(viewer) => viewer,
+        Err(error) => return refuse_credentials(format, error),
+    };
+    let response = schema.execute(graphql_request.data(viewer)).await;
+    let status = if format == Format::GraphqlResponse && is_request_error(&response) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    respond(format, status, response)
+}
+
+fn wants_graphiql(request: &Request) -> bool {
+    request.method() == Method::GET
+        && request
+            .uri()
+            .query()
+            .is_none_or(|params| !params.contains("query="))
+        && request
+            .header(header::ACCEPT)
+            .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn graphiql() -> String {
+    GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("Partner network API")
+        .finish()
+}
+
+/// Reads a GraphQL request from the query string (GET) or a JSON body (POST).
+async fn read_request(
+    request: &Request,
+    body: Body,
+    max_body_bytes: usize,
+) -> Result<async_graphql::Request, Response> {
+    if request.method() == Method::GET {
+        return async_graphql::http::parse_query_string(request.uri().query().unwrap_or_default())
+            .map_err(|error| plain_error(StatusCode::BAD_REQUEST, &error.to_string()));
+    }
+    let is_json = request
+        .header(header::CONTENT_TYPE)
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON));
+    if !is_json {
+        return Err(plain_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json",
+        ));
+    }
+    let bytes = body.into_bytes_limit(max_body_bytes).await.map_err(|_| {
+        plain_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is larger than {max_body_bytes} bytes"),
+        )
+    })?;
+    serde_json::from_slice::<async_graphql::Request>(&bytes).map_err(|error| {
+        plain_error(
+            StatusCode::BAD_REQUEST,
+            &format!("the body is not a GraphQL request: {error}"),
+        )
+    })
+}
+
+/// The type of the operation the request will run (parsing the document once, for reuse).
+fn operation_type(request: &mut async_graphql::Request) -> Result<OperationType, ServerError> {
+    let name = request.operation_name.clone();
+    let document = request.parsed_query()?;
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
+        (DocumentOperations::Multiple(operations), None) => operations.values().next(),
+    };
+    Ok(operation.map_or(OperationType::Query, |operation| operation.node.ty))
+}
+
+/// Nobody (no header), someone (a valid bearer token), or a refusal (anything else).
+async fn viewer_from_header(request: &Request, state: &AppState) -> Result<Viewer, ApiError> {
+    let Some(value) = request.header(header::AUTHORIZATION) else {
+        return Ok(Viewer(None));
+    };
+    let token = bearer_token(value).ok_or(ApiError::Unauthenticated(
+        "send the access token as `Authorization: Bearer <token>`",
+    ))?;
+    Ok(Viewer(Some(sessions::authenticate(state, token).await?)))
+}
+
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
+fn refuse_credentials(format: Format, error: ApiError) -> Response {
+    let status = match error {
+        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut response = respond(
+        format,
+        status,
+        async_graphql::Response::from_errors(vec![error.into_server_error()]),
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    response
+}
+
+/// A request error (the document did not parse or validate, or a limit was hit): nothing ran.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
+
+fn respond(format: Format, status: StatusCode, response: async_graphql::Response) -> Response {
+    match serde_json::to_vec(&response) {
+        Ok(body) => Response::builder()
+            .status(status)
+            .content_type(format.content_type())
+            .body(body),
+        Err(error) => {
+            tracing::error!(%error, "could not encode a GraphQL response");
+            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+/// An error for a request that never reached GraphQL execution.
+fn plain_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message }] });
+    Response::builder()
+        .status(status)
+        .content_type(JSON)
+        .body(body.to_string())
+}
+
+/// GraphQL over websocket. The access token comes in `connection_init`'s payload as
+/// `{"authorization": "Bearer <token>"}` (or `{"accessToken": "<token>"}`); without one the
+/// connection is anonymous; a bad one is refused.
+#[handler]
+pub async fn websocket(
+    poem::web::Data(schema): poem::web::Data<&AppSchema>,
+    poem::web::Data(state): poem::web::Data<&AppState>,
+    protocol: GraphQLProtocol,
+    websocket: WebSocket,
+) -> impl IntoResponse {
+    let (schema, state) = (schema.clone(), state.clone());
+    websocket
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| connection_init(state, payload))
+                .serve()
+        })
+}
+
+async fn connection_init(
+    state: AppState,
+    payload: serde_json::Value,
+) -> async_graphql::Result<Data> {
+    let field = |name: &str| payload.get(name).and_then(serde_json::Value::as_str);
+    let token = field("authorization")
+        .or_else(|| field("Authorization"))
+        .map(|value| bearer_token(value).unwrap_or(value))
+        .or_else(|| field("accessToken"));
+    let viewer = match token {
+        None => Viewer(None),
+        Some(token) => {
+            Viewer(Some(sessions::authenticate(&state, token).await.map_err(
+                |error| async_graphql::Error::new(error.to_string()),
+            )?))
+        }
+    };
+    let mut data = Data::default();
+    data.insert(viewer);
+    Ok(data)
+}

@@ -1,0 +1,67 @@
+//! HTTP routes: the GraphQL endpoint and its websocket, health checks, and the small pages that
+//! links in messages open.
+
+mod graphql;
+mod pages;
+
+use std::time::Instant;
+
+use poem::{
+    Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler,
+    http::StatusCode,
+    web::{Data, Json},
+};
+use serde_json::json;
+
+use crate::{graphql::AppSchema, state::AppState};
+
+pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
+    Route::new()
+        .at("/graphql", get(graphql::query).post(graphql::query))
+        .at("/graphql/ws", get(graphql::websocket))
+        .at("/health", get(health))
+        .at("/ready", get(ready))
+        .at(
+            "/invitations/accept",
+            get(pages::invitation_form).post(pages::accept_invitation),
+        )
+        .data(schema)
+        .data(state)
+        .around(|endpoint, request| async move {
+            // Logs the path only: query strings may carry tokens.
+            let (method, path, started) = (
+                request.method().clone(),
+                request.uri().path().to_owned(),
+                Instant::now(),
+            );
+            let response = endpoint.get_response(request).await;
+            tracing::info!(
+                %method,
+                %path,
+                status = response.status().as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "request"
+            );
+            Ok(response)
+        })
+}
+
+/// The process is up.
+#[handler]
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// The database answers; load balancers send traffic only when this says so.
+#[handler]
+async fn ready(Data(state): Data<&AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "database is not reachable");
+            Json(json!({ "status": "database unreachable" }))
+                .with_status(StatusCode::SERVICE_UNAVAILABLE)
+                .into_response()
+        }
+    }
+}

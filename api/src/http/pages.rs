@@ -1,0 +1,100 @@
+//! Small HTML pages that links in messages open. Forms post back here, so following a link
+//! never changes anything by itself.
+
+use askama::Template;
+use poem::{
+    IntoResponse, Response, handler,
+    http::StatusCode,
+    web::{Data, Form, Html, Query},
+};
+use serde::Deserialize;
+
+use crate::{
+    accounts::{self, MAX_PERSON_NAME_LEN},
+    input::{self, Password},
+    state::AppState,
+};
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invitation_form.html")]
+struct InvitationForm<'a> {
+    token: &'a str,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct Message<'a> {
+    title: &'a str,
+    body: &'a str,
+}
+
+fn page(template: &impl Template, status: StatusCode) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).with_status(status).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not render a page");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn message(title: &str, body: &str, status: StatusCode) -> Response {
+    page(&Message { title, body }, status)
+}
+
+/// The page an invitation link opens: a form for a name and a password.
+#[handler]
+pub async fn invitation_form(Query(query): Query<TokenQuery>) -> Response {
+    match query.token.as_deref() {
+        Some(token) if !token.is_empty() => {
+            page(&InvitationForm { token, error: None }, StatusCode::OK)
+        }
+        _ => message(
+            "Invitation link incomplete",
+            "This link has no invitation in it. Open the link from your invitation again.",
+            StatusCode::BAD_REQUEST,
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AcceptForm {
+    token: String,
+    name: String,
+    password: String,
+}
+
+#[handler]
+pub async fn accept_invitation(
+    Data(state): Data<&AppState>,
+    Form(form): Form<AcceptForm>,
+) -> Response {
+    let checked = input::required_text("name", &form.name, MAX_PERSON_NAME_LEN)
+        .and_then(|name| Ok((name, Password::parse("password", form.password)?)));
+    let outcome = match checked {
+        Ok((name, password)) => accounts::accept(state, form.token.trim(), name, password)
+            .await
+            .map(|_| ()),
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(()) => message(
+            "Your account is ready",
+            "You can now sign in with your email address and the password you chose.",
+            StatusCode::OK,
+        ),
+        Err(error) => page(
+            &InvitationForm {
+                token: &form.token,
+                error: Some(error.to_string()),
+            },
+            StatusCode::BAD_REQUEST,
+        ),
+    }
+}

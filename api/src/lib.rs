@@ -1,0 +1,92 @@
+//! The partner network's GraphQL server: configuration → database → schema → routes.
+//! `main.rs` and the integration tests both start it through [`start`].
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod campaigns;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod events;
+pub mod graphql;
+pub mod http;
+pub mod input;
+pub mod joint_actions;
+pub mod partners;
+pub mod positions;
+pub mod regions;
+pub mod state;
+pub mod support_requests;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
+};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::{clock::Clock, config::Config, db::StatementObserver, state::AppState};
+
+/// Connects to the database, applies any pending migrations, and prepares the shared state.
+pub async fn prepare(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    observer: Option<StatementObserver>,
+) -> anyhow::Result<AppState> {
+    let db = db::connect(&config.database_url, observer).await?;
+    db::migrate(&db).await?;
+    Ok(AppState::new(config, db, clock))
+}
+
+/// A server bound to its address and ready to run.
+pub struct Started {
+    acceptor: TcpAcceptor,
+    state: AppState,
+}
+
+/// Binds the address in the settings.
+pub async fn start(state: AppState) -> std::io::Result<Started> {
+    let acceptor = TcpListener::bind(state.config.bind_addr)
+        .into_acceptor()
+        .await?;
+    Ok(Started { acceptor, state })
+}
+
+/// Serves on a socket bound already (tests bind port 0 first, to know the address).
+pub fn start_on(state: AppState, listener: std::net::TcpListener) -> std::io::Result<Started> {
+    listener.set_nonblocking(true)?;
+    let acceptor = TcpAcceptor::from_std(listener)?;
+    Ok(Started { acceptor, state })
+}
+
+impl Started {
+    /// The address actually bound.
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.acceptor
+            .local_addr()
+            .into_iter()
+            .find_map(|addr| addr.as_socket_addr().copied())
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish and stops the
+    /// background work.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let stopping = CancellationToken::new();
+        let relay = tokio::spawn(self.state.events.clone().relay(stopping.clone()));
+        let schema = graphql::build_schema(self.state.clone());
+        let app = http::routes(self.state, schema);
+        let served = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
+            .await;
+        stopping.cancel();
+        let _ = relay.await;
+        served
+    }
+}

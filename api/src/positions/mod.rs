@@ -1,0 +1,397 @@
+//! Positions: statements attached to campaigns, either the charity's own or backed by partners.
+//!
+//! A partner's approval is for the exact text it saw. Every revision makes a new numbered
+//! version; approvals are asked for and given per version, and a published partner-backed
+//! position names as backers exactly the partners that approved the published version. The
+//! position row is locked while it is revised, answered or published, so these never interleave.
+//!
+//! Who may do what, in one place:
+//! - the people who run the campaign (`campaigns::can_manage_campaign`) write, revise, put to
+//!   partners and publish its positions;
+//! - a partner's members answer for their organisation, only on a version it was asked about;
+//! - everyone who can see the campaign sees its published positions; staff and admins see
+//!   every version; members see the versions their organisation was asked about.
+
+pub mod graphql;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use entities::{
+    enums::{ApprovalDecision, CampaignStatus, Ownership},
+    partner, position, position_approval, position_version,
+};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait, OnConflict, Query},
+};
+use serde_json::json;
+
+use crate::{
+    audit::{self, Change},
+    auth::Actor,
+    campaigns, db,
+    graphql::{
+        children::Audience,
+        error::{ApiError, ApiResult},
+    },
+};
+
+pub const MAX_TITLE_LEN: usize = 200;
+pub const MAX_BODY_LEN: usize = 20_000;
+pub const MAX_COMMENT_LEN: usize = 2_000;
+pub const MAX_PARTNERS_PER_REQUEST: usize = 200;
+
+pub struct NewPosition {
+    pub campaign_id: i64,
+    pub title: String,
+    pub ownership: Ownership,
+    pub body: String,
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    new: NewPosition,
+) -> ApiResult<position::Model> {
+    let txn = db::begin_write(db).await?;
+    let campaign = campaigns::lock(&txn, new.campaign_id).await?;
+    if !campaigns::can_manage_campaign(actor, &campaign) {
+        return Err(ApiError::Forbidden(
+            "you cannot add positions to this campaign",
+        ));
+    }
+    let created = position::Entity::insert(position::ActiveModel {
+        campaign_id: Set(new.campaign_id),
+        title: Set(new.title),
+        ownership: Set(new.ownership),
+        current_version: Set(1),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    add_version(&txn, actor, now, created.id, 1, new.body).await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("position.create", "position", created.id)
+            .with_detail(json!({ "campaignId": new.campaign_id, "ownership": new.ownership })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn add_version(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    position_id: i64,
+    number: i32,
+    body: String,
+) -> ApiResult<()> {
+    position_version::Entity::insert(position_version::ActiveModel {
+        position_id: Set(position_id),
+        number: Set(number),
+        body: Set(body),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// The position and its campaign's permission for `actor`, with the position locked.
+async fn lock_for_manager(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+) -> ApiResult<position::Model> {
+    let position = lock(conn, id).await?;
+    let campaign = campaigns::lock(conn, position.campaign_id).await?;
+    if !campaigns::can_manage_campaign(actor, &campaign) {
+        return Err(ApiError::Forbidden(
+            "you cannot change this campaign's positions",
+        ));
+    }
+    Ok(position)
+}
+
+async fn lock(conn: &impl ConnectionTrait, id: i64) -> ApiResult<position::Model> {
+    position::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound("position"))
+}
+
+pub async fn current_version(
+    conn: &impl ConnectionTrait,
+    position: &position::Model,
+) -> ApiResult<position_version::Model> {
+    position_version::Entity::find()
+        .filter(position_version::Column::PositionId.eq(position.id))
+        .filter(position_version::Column::Number.eq(position.current_version))
+        .one(conn)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "position {} has no current version",
+                position.id
+            ))
+        })
+}
+
+/// Makes `body` the new current version. The same text again changes nothing.
+pub async fn revise(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    body: String,
+) -> ApiResult<position::Model> {
+    let txn = db::begin_write(db).await?;
+    let current = lock_for_manager(&txn, actor, id).await?;
+    if current_version(&txn, &current).await?.body == body {
+        return Ok(current);
+    }
+    let number = current.current_version + 1;
+    add_version(&txn, actor, now, id, number, body).await?;
+    let mut row: position::ActiveModel = current.into();
+    row.current_version = Set(number);
+    row.updated_at = Set(now);
+    let revised = position::Entity::update(row).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("position.revise", "position", id).with_detail(json!({ "version": number })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(revised)
+}
+
+/// Asks partners to approve the current version.
+pub async fn request_approval(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    partner_ids: BTreeSet<i64>,
+) -> ApiResult<position::Model> {
+    let txn = db::begin_write(db).await?;
+    let current = lock_for_manager(&txn, actor, id).await?;
+    if current.ownership == Ownership::Own {
+        return Err(ApiError::Conflict(
+            "the charity's own positions are not put to partners for approval".to_owned(),
+        ));
+    }
+    let known = partner::Entity::find()
+        .filter(partner::Column::Id.is_in(partner_ids.iter().copied()))
+        .count(&txn)
+        .await?;
+    if known != partner_ids.len() as u64 {
+        return Err(ApiError::bad_input(
+            "partnerIds",
+            "names a partner that does not exist",
+        ));
+    }
+    let version = current_version(&txn, &current).await?;
+    let requests = partner_ids
+        .iter()
+        .map(|partner_id| position_approval::ActiveModel {
+            version_id: Set(version.id),
+            partner_id: Set(*partner_id),
+            requested_by: Set(actor.user_id),
+            requested_at: Set(now),
+            ..Default::default()
+        });
+    position_approval::Entity::insert_many(requests)
+        .on_conflict(
+            OnConflict::columns([
+                position_approval::Column::VersionId,
+                position_approval::Column::PartnerId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("position.request_approval", "position", id).with_detail(json!({
+            "version": version.number,
+            "partnerIds": partner_ids,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(current)
+}
+
+/// A partner member's answer on the current version. When `version` is given it must still be
+/// the current one, so nobody approves a text they have not read.
+pub async fn respond(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    decision: ApprovalDecision,
+    comment: Option<String>,
+    version: Option<i32>,
+) -> ApiResult<(position_approval::Model, position_version::Model)> {
+    let partner_id = actor.acting_for().ok_or(ApiError::Forbidden(
+        "only a partner organisation's own members answer for it",
+    ))?;
+    let txn = db::begin_write(db).await?;
+    let current = lock(&txn, id).await?;
+    let campaign = campaigns::lock(&txn, current.campaign_id).await?;
+    if campaign.status == CampaignStatus::Draft {
+        return Err(ApiError::NotFound("position"));
+    }
+    if let Some(seen) = version
+        && seen != current.current_version
+    {
+        return Err(ApiError::Conflict(format!(
+            "the text has changed since version {seen}; read version {} before answering",
+            current.current_version
+        )));
+    }
+    let version = current_version(&txn, &current).await?;
+    let request = position_approval::Entity::find()
+        .filter(position_approval::Column::VersionId.eq(version.id))
+        .filter(position_approval::Column::PartnerId.eq(partner_id))
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::Forbidden(
+            "your organisation has not been asked to approve the current text",
+        ))?;
+    let mut row: position_approval::ActiveModel = request.into();
+    row.decision = Set(Some(decision));
+    row.comment = Set(comment);
+    row.responded_by = Set(Some(actor.user_id));
+    row.responded_at = Set(Some(now));
+    let answered = position_approval::Entity::update(row).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("position.respond", "position", id).with_detail(json!({
+            "version": version.number,
+            "partnerId": partner_id,
+            "decision": decision,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((answered, version))
+}
+
+/// Publishes the current version. A partner-backed position needs at least one partner that
+/// approved this very version.
+pub async fn publish(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+) -> ApiResult<position::Model> {
+    let txn = db::begin_write(db).await?;
+    let current = lock_for_manager(&txn, actor, id).await?;
+    if current.ownership == Ownership::PartnerBacked {
+        let version = current_version(&txn, &current).await?;
+        let approvals = position_approval::Entity::find()
+            .filter(position_approval::Column::VersionId.eq(version.id))
+            .filter(position_approval::Column::Decision.eq(ApprovalDecision::Approve))
+            .count(&txn)
+            .await?;
+        if approvals == 0 {
+            return Err(ApiError::Conflict(format!(
+                "no partner has approved version {} yet, so it cannot be published as partner-backed",
+                version.number
+            )));
+        }
+    }
+    let version = current.current_version;
+    let mut row: position::ActiveModel = current.into();
+    row.published_version = Set(Some(version));
+    row.published_at = Set(Some(now));
+    row.updated_at = Set(now);
+    let published = position::Entity::update(row).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("position.publish", "position", id).with_detail(json!({ "version": version })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(published)
+}
+
+/// Which positions an audience sees: all for the team; published ones for everyone else, and
+/// for members also those their organisation was asked about.
+pub fn visible_to(audience: &Audience) -> Condition {
+    let published = position::Column::PublishedVersion.is_not_null();
+    match audience {
+        Audience::Team => Condition::all(),
+        Audience::Everyone => Condition::all().add(published),
+        Audience::Partner(partner_id) => Condition::any()
+            .add(published)
+            .add(position::Column::Id.in_subquery(asked_positions(*partner_id))),
+    }
+}
+
+/// The positions a partner was asked about, in any version.
+fn asked_positions(partner_id: i64) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column((
+            position_version::Entity,
+            position_version::Column::PositionId,
+        ))
+        .from(position_version::Entity)
+        .inner_join(
+            position_approval::Entity,
+            Expr::col((
+                position_approval::Entity,
+                position_approval::Column::VersionId,
+            ))
+            .equals((position_version::Entity, position_version::Column::Id)),
+        )
+        .and_where(
+            Expr::col((
+                position_approval::Entity,
+                position_approval::Column::PartnerId,
+            ))
+            .eq(partner_id),
+        )
+        .to_owned()
+}
+
+/// Whether a member's organisation was asked about any version of the position.
+pub async fn was_asked(
+    conn: &impl ConnectionTrait,
+    position_id: i64,
+    partner_id: i64,
+) -> ApiResult<bool> {
+    let asked = position::Entity::find()
+        .filter(position::Column::Id.eq(position_id))
+        .filter(position::Column::Id.in_subquery(asked_positions(partner_id)))
+        .select_only()
+        .column(position::Column::Id)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?;
+    Ok(asked.is_some())
+}

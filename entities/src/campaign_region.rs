@@ -1,0 +1,16 @@
+use sea_orm::entity::prelude::*;
+
+/// A region a regional campaign covers (national campaigns have none).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "campaign_regions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub campaign_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub region_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

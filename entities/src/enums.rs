@@ -1,0 +1,144 @@
+//! Closed sets of values, stored as text and guarded by CHECK constraints in the migrations.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Role {
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+    #[sea_orm(string_value = "STAFF")]
+    Staff,
+    #[sea_orm(string_value = "PARTNER")]
+    Partner,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum PartnerKind {
+    #[sea_orm(string_value = "COMMUNITY_GROUP")]
+    CommunityGroup,
+    #[sea_orm(string_value = "FAITH_GROUP")]
+    FaithGroup,
+    #[sea_orm(string_value = "SANCTUARY_GROUP")]
+    SanctuaryGroup,
+    #[sea_orm(string_value = "LAW_CENTRE")]
+    LawCentre,
+    #[sea_orm(string_value = "CHARITY")]
+    Charity,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum PartnerStatus {
+    #[sea_orm(string_value = "PROSPECTIVE")]
+    Prospective,
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "LAPSED")]
+    Lapsed,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CampaignStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "PAUSED")]
+    Paused,
+    #[sea_orm(string_value = "WON")]
+    Won,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum ActionKind {
+    #[sea_orm(string_value = "LETTER_TO_MP")]
+    LetterToMp,
+    #[sea_orm(string_value = "JOINT_STATEMENT")]
+    JointStatement,
+    #[sea_orm(string_value = "EVENT")]
+    Event,
+    #[sea_orm(string_value = "CONSULTATION_RESPONSE")]
+    ConsultationResponse,
+    #[sea_orm(string_value = "MEDIA")]
+    Media,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum OptInChange {
+    #[sea_orm(string_value = "OPTED_IN")]
+    OptedIn,
+    #[sea_orm(string_value = "WITHDRAWN")]
+    Withdrawn,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Ownership {
+    #[sea_orm(string_value = "OWN")]
+    Own,
+    #[sea_orm(string_value = "PARTNER_BACKED")]
+    PartnerBacked,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ApprovalDecision {
+    #[sea_orm(string_value = "APPROVE")]
+    Approve,
+    #[sea_orm(string_value = "DECLINE")]
+    Decline,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum SupportKind {
+    #[sea_orm(string_value = "OWN_CAMPAIGN")]
+    OwnCampaign,
+    #[sea_orm(string_value = "PRIORITY_ISSUE")]
+    PriorityIssue,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum SupportStatus {
+    #[sea_orm(string_value = "SUBMITTED")]
+    Submitted,
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    #[sea_orm(string_value = "DECLINED")]
+    Declined,
+    #[sea_orm(string_value = "DONE")]
+    Done,
+}

@@ -1,0 +1,20 @@
+//! Database schema, one migration per change. A migration that has landed is never edited:
+//! later changes come as new migrations.
+
+pub use sea_orm_migration::prelude::*;
+
+mod common;
+mod m20261124_000001_foundation;
+mod m20261124_000002_campaigns;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_foundation::Migration),
+            Box::new(m20261124_000002_campaigns::Migration),
+        ]
+    }
+}

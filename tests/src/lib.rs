@@ -1,0 +1,385 @@
+//! Test harness: each test starts the real server on a free port with a database of its own
+//! (an SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set, dropped
+//! afterwards), and talks to it over HTTP and websocket like any client.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use api::{
+    clock::Clock,
+    config::{Config, Environment, Settings},
+    state::AppState,
+};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub const ADMIN_EMAIL: &str = "director@charity.example.org";
+pub const PASSWORD: &str = "a long enough password";
+
+/// A clock the test moves by hand.
+pub struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        if let Ok(mut now) = self.0.lock() {
+            *now += by;
+        }
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.lock().map(|now| *now).unwrap_or_else(|_| Utc::now())
+    }
+}
+
+/// Where the test's data lives; a PostgreSQL database is dropped when the test ends.
+enum TestDatabase {
+    Sqlite,
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    async fn create(dir: &std::path::Path) -> (Self, String) {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                static COUNTER: AtomicU64 = AtomicU64::new(0);
+                let name = format!(
+                    "pn_test_{}_{}_{}",
+                    std::process::id(),
+                    Utc::now().timestamp_micros(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                );
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create the test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                (Self::Postgres { admin_url, name }, url.into())
+            }
+            _ => (
+                Self::Sqlite,
+                api::config::sqlite_url(&dir.join("test.sqlite3")),
+            ),
+        }
+    }
+
+    pub fn url_for_cli(&self, dir: &std::path::Path) -> String {
+        match self {
+            Self::Sqlite => api::config::sqlite_url(&dir.join("test.sqlite3")),
+            Self::Postgres { admin_url, name } => {
+                let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(name);
+                url.into()
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Self::Postgres { admin_url, name } = self else {
+            return;
+        };
+        let (admin_url, database) = (admin_url.clone(), name.clone());
+        // Drop runs inside the test's runtime, which cannot block on async work: use a
+        // thread with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                admin
+                    .execute_unprepared(&format!(
+                        "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                    ))
+                    .await
+                    .map_err(std::io::Error::other)?;
+                admin.close().await.map_err(std::io::Error::other)
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {name}");
+        }
+    }
+}
+
+/// A signed-in person, as a client holds them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub client: reqwest::Client,
+    pub clock: Arc<TestClock>,
+    pub state: AppState,
+    statements: Arc<AtomicU64>,
+    shutdown: Option<oneshot::Sender<()>>,
+    database: TestDatabase,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+pub fn default_settings(dir: &std::path::Path) -> Settings {
+    Settings {
+        bind_addr: "127.0.0.1:0".parse().expect("an address"),
+        data_dir: dir.to_path_buf(),
+        database_url: None,
+        public_url: None,
+        jwt_secret: Some("test signing secret that is long enough to use".to_owned()),
+        app_env: Environment::Development,
+        access_token_ttl_seconds: 900,
+        refresh_token_ttl_seconds: 30 * 24 * 3600,
+        invitation_ttl_seconds: 7 * 24 * 3600,
+        max_body_bytes: 256 * 1024,
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server whose settings the test may adjust first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (database, database_url) = TestDatabase::create(dir.path()).await;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let address = listener.local_addr().expect("a bound address");
+        let mut settings = default_settings(dir.path());
+        settings.database_url = Some(database_url);
+        settings.public_url = Some(format!("http://{address}/").parse().expect("a URL"));
+        adjust(&mut settings);
+        let config = Config::resolve(settings).expect("valid settings");
+        let clock = Arc::new(TestClock(Mutex::new(Utc::now().trunc_subsecs(6))));
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        let state = api::prepare(
+            config,
+            clock.clone(),
+            Some(Arc::new(move |sql: &str| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                if std::env::var_os("TEST_PRINT_SQL").is_some() {
+                    eprintln!("SQL: {sql}");
+                }
+            })),
+        )
+        .await
+        .expect("database ready");
+        let started = api::start_on(state.clone(), listener).expect("server bound");
+        let (shutdown, signal) = oneshot::channel::<()>();
+        tokio::spawn(started.run(async move {
+            let _ = signal.await;
+        }));
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            clock,
+            state,
+            statements,
+            shutdown: Some(shutdown),
+            database,
+            dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// The database URL, for running the command-line tool against this test's data.
+    pub fn database_url(&self) -> String {
+        self.database.url_for_cli(self.dir.path())
+    }
+
+    /// SQL statements run so far.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Sends a GraphQL request as JSON and returns the whole response body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        response.json().await.expect("a JSON body")
+    }
+
+    /// Like `gql`, but fails the test unless the answer has data and no errors.
+    pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.gql(token, query, variables).await;
+        assert!(
+            body.get("errors").is_none(),
+            "expected success for {query}, got {body:#}"
+        );
+        body["data"].clone()
+    }
+
+    /// Creates an admin the way the command line does, and signs them in.
+    pub async fn admin(&self) -> Session {
+        self.admin_with_email(ADMIN_EMAIL).await
+    }
+
+    pub async fn admin_with_email(&self, email: &str) -> Session {
+        api::accounts::create_admin(
+            &self.state.db,
+            self.state.now(),
+            api::input::EmailAddress::parse("email", email).expect("valid email"),
+            "Dana Director".to_owned(),
+            api::input::Password::parse("password", PASSWORD.to_owned()).expect("valid password"),
+        )
+        .await
+        .expect("admin created");
+        self.login(email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let data = self
+            .ok(
+                None,
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) {
+                    accessToken refreshToken user { id } } }",
+                json!({ "e": email, "p": password }),
+            )
+            .await;
+        session_from(&data["login"])
+    }
+
+    /// The id of a region by slug.
+    pub async fn region_id(&self, slug: &str) -> String {
+        let data = self
+            .ok(
+                None,
+                "query($s: String) { region(slug: $s) { id } }",
+                json!({ "s": slug }),
+            )
+            .await;
+        data["region"]["id"].as_str().expect("region id").to_owned()
+    }
+
+    /// Invites someone and accepts the invitation; returns their session.
+    pub async fn invite_and_accept(&self, inviter: &Session, input: Value, name: &str) -> Session {
+        let data = self
+            .ok(
+                Some(&inviter.access_token),
+                "mutation($i: InviteUserInput!) { inviteUser(input: $i) { acceptUrl } }",
+                json!({ "i": input }),
+            )
+            .await;
+        let token = token_from_url(data["inviteUser"]["acceptUrl"].as_str().expect("acceptUrl"));
+        let data = self
+            .ok(
+                None,
+                "mutation($t: String!, $n: String!, $p: String!) {
+                    acceptInvitation(token: $t, name: $n, password: $p) {
+                        accessToken refreshToken user { id } } }",
+                json!({ "t": token, "n": name, "p": PASSWORD }),
+            )
+            .await;
+        session_from(&data["acceptInvitation"])
+    }
+
+    pub async fn staff(&self, admin: &Session, region_slug: &str, email: &str) -> Session {
+        let region_id = self.region_id(region_slug).await;
+        self.invite_and_accept(
+            admin,
+            json!({ "email": email, "role": "STAFF", "regionId": region_id }),
+            "Sam Staff",
+        )
+        .await
+    }
+
+    pub async fn member(&self, inviter: &Session, partner_id: &str, email: &str) -> Session {
+        self.invite_and_accept(
+            inviter,
+            json!({ "email": email, "role": "PARTNER", "partnerId": partner_id }),
+            "Pat Partner",
+        )
+        .await
+    }
+
+    /// Creates a partner and returns its id.
+    pub async fn partner(&self, token: &Session, input: Value) -> String {
+        let data = self
+            .ok(
+                Some(&token.access_token),
+                "mutation($i: CreatePartnerInput!) { createPartner(input: $i) { id } }",
+                json!({ "i": input }),
+            )
+            .await;
+        data["createPartner"]["id"]
+            .as_str()
+            .expect("partner id")
+            .to_owned()
+    }
+}
+
+pub fn session_from(payload: &Value) -> Session {
+    Session {
+        user_id: payload["user"]["id"].as_str().expect("user id").to_owned(),
+        access_token: payload["accessToken"]
+            .as_str()
+            .expect("access token")
+            .to_owned(),
+        refresh_token: payload["refreshToken"]
+            .as_str()
+            .expect("refresh token")
+            .to_owned(),
+    }
+}
+
+/// The `token` query parameter of a link.
+pub fn token_from_url(link: &str) -> String {
+    let url = url::Url::parse(link).expect("a URL");
+    url.query_pairs()
+        .find(|(key, _)| key == "token")
+        .map(|(_, value)| value.into_owned())
+        .expect("a token in the link")
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no error>")
+}
+
+/// The `extensions.field` of the first error.
+pub fn error_field(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or("<no field>")
+}

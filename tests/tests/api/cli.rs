@@ -1,0 +1,197 @@
+//! The command-line tool, run as a separate process against this test's database.
+
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+    sync::OnceLock,
+};
+
+use tests::TestApp;
+
+/// The `api` binary, built once for this test run.
+fn binary() -> &'static std::path::Path {
+    static BUILT: OnceLock<std::path::PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "api", "--bin", "api"])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "the api binary builds");
+        let mut path = std::env::current_exe().expect("test binary path");
+        path.pop();
+        if path.ends_with("deps") {
+            path.pop();
+        }
+        path.join("api")
+    })
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .args(args)
+        .env("DATA_DIR", app.dir.path())
+        .env("DATABASE_URL", app.database_url())
+        .env(
+            "JWT_SECRET",
+            "test signing secret that is long enough to use",
+        )
+        .env_remove("ADMIN_PASSWORD")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+#[tokio::test]
+async fn create_admin_takes_the_password_from_the_environment() {
+    let app = TestApp::spawn().await;
+    let output = cli(
+        &app,
+        &[
+            "create-admin",
+            "--email",
+            "first@charity.example.org",
+            "--name",
+            "First Admin",
+        ],
+    )
+    .env("ADMIN_PASSWORD", "a long enough password")
+    .output()
+    .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("first@charity.example.org"));
+    app.login("first@charity.example.org", "a long enough password")
+        .await;
+}
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_standard_input() {
+    let app = TestApp::spawn().await;
+    let mut child = cli(
+        &app,
+        &[
+            "create-admin",
+            "--email",
+            "piped@charity.example.org",
+            "--name",
+            "Piped",
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"piped in password\n")
+        .expect("write");
+    let output = child.wait_with_output().expect("finishes");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    app.login("piped@charity.example.org", "piped in password")
+        .await;
+}
+
+#[tokio::test]
+async fn create_admin_refuses_a_short_password_and_a_taken_address() {
+    let app = TestApp::spawn().await;
+    let short = cli(
+        &app,
+        &[
+            "create-admin",
+            "--email",
+            "a@charity.example.org",
+            "--name",
+            "A",
+        ],
+    )
+    .env("ADMIN_PASSWORD", "too short")
+    .output()
+    .expect("runs");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+
+    app.admin().await;
+    let taken = cli(
+        &app,
+        &[
+            "create-admin",
+            "--email",
+            tests::ADMIN_EMAIL,
+            "--name",
+            "Again",
+        ],
+    )
+    .env("ADMIN_PASSWORD", "a long enough password")
+    .output()
+    .expect("runs");
+    assert!(!taken.status.success());
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("already exists"));
+}
+
+#[tokio::test]
+async fn export_schema_prints_the_served_schema() {
+    let app = TestApp::spawn().await;
+    let output = cli(&app, &["export-schema"]).output().expect("runs");
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), api::graphql::sdl());
+}
+
+#[tokio::test]
+async fn seed_demo_fills_the_directory_once() {
+    let app = TestApp::spawn().await;
+    let first = cli(&app, &["seed-demo"]).output().expect("runs");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let admin = app.admin().await;
+    let count =
+        |data: &serde_json::Value| data["partners"]["totalCount"].as_u64().unwrap_or_default();
+    let query = "{ partners { totalCount } users { totalCount } }";
+    let after_first = app
+        .ok(Some(&admin.access_token), query, serde_json::json!({}))
+        .await;
+    assert!(count(&after_first) >= 10, "{after_first}");
+
+    let second = cli(&app, &["seed-demo"]).output().expect("runs");
+    assert!(second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stdout)
+            .contains("Added 0 partner organisations and 0 accounts")
+    );
+    let after_second = app
+        .ok(Some(&admin.access_token), query, serde_json::json!({}))
+        .await;
+    assert_eq!(after_first, after_second);
+
+    let public = app
+        .ok(None, r#"{ partners(filter: { search: "cardiff" }) { edges { node { name region { slug } } } } }"#, serde_json::json!({}))
+        .await;
+    assert_eq!(
+        public["partners"]["edges"][0]["node"]["region"]["slug"],
+        "wales"
+    );
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_and_exits() {
+    let app = TestApp::spawn().await;
+    let output = cli(&app, &["migrate"]).output().expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

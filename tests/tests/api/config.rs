@@ -1,0 +1,63 @@
+use api::config::{Config, Environment};
+use tests::default_settings;
+
+#[test]
+fn without_a_secret_development_generates_one_and_keeps_it() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut settings = default_settings(dir.path());
+    settings.jwt_secret = None;
+    let first = Config::resolve(settings.clone()).expect("resolves");
+    let kept = dir.path().join("jwt-secret");
+    assert!(kept.exists(), "the secret is kept in DATA_DIR");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "only the owner may read the secret");
+    }
+    let second = Config::resolve(settings).expect("resolves again");
+    assert_eq!(
+        first.jwt_secret.expose(),
+        second.jwt_secret.expose(),
+        "the same secret after a restart"
+    );
+    assert!(first.jwt_secret.expose().len() >= 32);
+    assert_eq!(
+        format!("{:?}", first.jwt_secret),
+        "Secret(…)",
+        "never printed"
+    );
+}
+
+#[test]
+fn production_refuses_to_start_without_a_secret() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut settings = default_settings(dir.path());
+    settings.jwt_secret = None;
+    settings.app_env = Environment::Production;
+    let error = Config::resolve(settings).expect_err("refused");
+    assert!(error.to_string().contains("JWT_SECRET"));
+}
+
+#[test]
+fn a_short_secret_is_refused() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut settings = default_settings(dir.path());
+    settings.jwt_secret = Some("too short".to_owned());
+    assert!(Config::resolve(settings).is_err());
+}
+
+#[test]
+fn links_use_the_public_address() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut settings = default_settings(dir.path());
+    settings.public_url = Some("https://network.example.org/app/".parse().expect("url"));
+    let config = Config::resolve(settings).expect("resolves");
+    assert_eq!(
+        config.link("/invitations/accept", &[("token", "a+b")]),
+        "https://network.example.org/app/invitations/accept?token=a%2Bb"
+    );
+}

@@ -1,0 +1,20 @@
+//! Integration tests: the real server, over HTTP and websocket, on SQLite and (when
+//! TEST_DATABASE_URL is set) PostgreSQL.
+
+mod audit;
+mod auth;
+mod campaigns;
+mod cli;
+mod config;
+mod http;
+mod invitations;
+mod joint_actions;
+mod pagination;
+mod partners;
+mod permissions;
+mod positions;
+mod regions;
+mod schema;
+mod statements;
+mod support_requests;
+mod world;

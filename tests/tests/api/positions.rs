@@ -1,0 +1,354 @@
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use tests::{TestApp, error_code};
+
+use crate::world::{PARTNER_NAMES, names, world};
+
+const POSITION: &str = "query($id: ID!) { position(id: $id) {
+    title ownership status attribution
+    publishedVersion { number body }
+    currentVersion { number body }
+    backers { name } } }";
+
+const VERSIONS: &str = "query($id: ID!) { position(id: $id) {
+    versions { number body approvals { partner { name } decision version } } } }";
+
+#[tokio::test]
+async fn the_charitys_own_position_says_so_plainly() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let position = w
+        .position(
+            &app,
+            &campaign,
+            "OWN",
+            "People seeking asylum should be allowed to work.",
+        )
+        .await;
+    let draft = app.gql(None, POSITION, json!({ "id": position })).await;
+    assert_eq!(
+        error_code(&draft),
+        "NOT_FOUND",
+        "unpublished positions are not public"
+    );
+    assert_eq!(
+        error_code(&w.request_approval(&app, &position, &[0]).await),
+        "CONFLICT"
+    );
+
+    assert_eq!(
+        w.publish(&app, &position).await["data"]["publishPosition"]["status"],
+        "PUBLISHED"
+    );
+    let data = app.ok(None, POSITION, json!({ "id": position })).await;
+    let shown = &data["position"];
+    assert_eq!(shown["ownership"], "OWN");
+    assert_eq!(shown["attribution"], "This is the charity's own position.");
+    assert_eq!(shown["backers"], json!([]));
+    assert_eq!(
+        shown["publishedVersion"]["body"],
+        "People seeking asylum should be allowed to work."
+    );
+    assert_eq!(
+        shown["currentVersion"],
+        Value::Null,
+        "the public reads the published text only"
+    );
+}
+
+#[tokio::test]
+async fn a_partner_backed_position_lists_exactly_the_partners_that_approved_its_text() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let position = w
+        .position(&app, &campaign, "PARTNER_BACKED", "Version one.")
+        .await;
+    assert_eq!(
+        error_code(&w.publish(&app, &position).await),
+        "CONFLICT",
+        "no backers yet"
+    );
+
+    w.request_approval(&app, &position, &[0, 1, 2]).await;
+    assert_eq!(
+        w.respond(&app, 0, &position, "APPROVE", Some(1)).await["data"]["respondToPositionApproval"]
+            ["decision"],
+        "APPROVE"
+    );
+    w.respond(&app, 1, &position, "DECLINE", None).await;
+    assert_eq!(
+        w.publish(&app, &position).await["data"]["publishPosition"]["status"],
+        "PUBLISHED"
+    );
+    let data = app.ok(None, POSITION, json!({ "id": position })).await;
+    assert_eq!(names(&data["position"]["backers"]), [PARTNER_NAMES[0]]);
+    assert_eq!(
+        data["position"]["attribution"],
+        format!("Backed by partners: {}.", PARTNER_NAMES[0])
+    );
+
+    // A revision starts version 2; the public keeps seeing version 1 and its backers.
+    w.revise(&app, &position, "Version two.").await;
+    let after = app.ok(None, POSITION, json!({ "id": position })).await;
+    assert_eq!(after["position"]["status"], "REVISED");
+    assert_eq!(after["position"]["publishedVersion"]["number"], 1);
+    assert_eq!(names(&after["position"]["backers"]), [PARTNER_NAMES[0]]);
+    assert_eq!(
+        error_code(&w.publish(&app, &position).await),
+        "CONFLICT",
+        "version 2 has no approvals of its own"
+    );
+    // Partners answer version 2 only when asked about it.
+    assert_eq!(
+        error_code(&w.respond(&app, 0, &position, "APPROVE", None).await),
+        "FORBIDDEN"
+    );
+
+    w.request_approval(&app, &position, &[0, 1]).await;
+    w.respond(&app, 1, &position, "APPROVE", Some(2)).await;
+    w.publish(&app, &position).await;
+    let republished = app.ok(None, POSITION, json!({ "id": position })).await;
+    assert_eq!(
+        republished["position"]["publishedVersion"]["body"],
+        "Version two."
+    );
+    assert_eq!(
+        names(&republished["position"]["backers"]),
+        [PARTNER_NAMES[1]],
+        "Bolton approved version 1 only"
+    );
+
+    let history = app
+        .ok(
+            Some(&w.staff.access_token),
+            VERSIONS,
+            json!({ "id": position }),
+        )
+        .await;
+    let versions = &history["position"]["versions"];
+    assert_eq!(
+        versions[0]["approvals"],
+        json!([
+            { "partner": { "name": PARTNER_NAMES[0] }, "decision": "APPROVE", "version": 1 },
+            { "partner": { "name": PARTNER_NAMES[1] }, "decision": "DECLINE", "version": 1 },
+            { "partner": { "name": PARTNER_NAMES[2] }, "decision": null, "version": 1 },
+        ]),
+        "earlier approvals stay with the earlier version"
+    );
+    assert_eq!(
+        versions[1]["approvals"],
+        json!([
+            { "partner": { "name": PARTNER_NAMES[0] }, "decision": null, "version": 2 },
+            { "partner": { "name": PARTNER_NAMES[1] }, "decision": "APPROVE", "version": 2 },
+        ])
+    );
+}
+
+#[tokio::test]
+async fn an_answer_about_a_text_that_has_changed_is_refused() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let position = w
+        .position(&app, &campaign, "PARTNER_BACKED", "Version one.")
+        .await;
+    w.request_approval(&app, &position, &[0]).await;
+    w.revise(&app, &position, "Version two.").await;
+    let stale = w.respond(&app, 0, &position, "APPROVE", Some(1)).await;
+    assert_eq!(error_code(&stale), "CONFLICT");
+    assert!(
+        stale["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("version 2")
+    );
+}
+
+#[tokio::test]
+async fn only_asked_members_read_a_draft_and_answer() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let position = w
+        .position(&app, &campaign, "PARTNER_BACKED", "Draft text.")
+        .await;
+    w.request_approval(&app, &position, &[0]).await;
+
+    let asked = app
+        .ok(
+            Some(&w.members[0].access_token),
+            POSITION,
+            json!({ "id": position }),
+        )
+        .await;
+    assert_eq!(asked["position"]["currentVersion"]["body"], "Draft text.");
+    let not_asked = app
+        .gql(
+            Some(&w.members[1].access_token),
+            POSITION,
+            json!({ "id": position }),
+        )
+        .await;
+    assert_eq!(error_code(&not_asked), "NOT_FOUND");
+    assert_eq!(
+        error_code(&w.respond(&app, 1, &position, "APPROVE", None).await),
+        "FORBIDDEN"
+    );
+
+    let by_staff = app
+        .gql(
+            Some(&w.staff.access_token),
+            "mutation($p: ID!) { respondToPositionApproval(positionId: $p, decision: APPROVE) { decision } }",
+            json!({ "p": position }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&by_staff),
+        "FORBIDDEN",
+        "staff do not answer for partners"
+    );
+
+    let own_view = app
+        .ok(Some(&w.members[0].access_token), "query($id: ID!) { position(id: $id) { currentVersion { approvals { partner { name } } } } }", json!({ "id": position }))
+        .await;
+    assert_eq!(
+        names(&own_view["position"]["currentVersion"]["approvals"]),
+        [PARTNER_NAMES[0]]
+    );
+}
+
+#[tokio::test]
+async fn bad_position_input_names_the_field() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let create = "mutation($i: CreatePositionInput!) { createPosition(input: $i) { id } }";
+    for (input, field) in [
+        (
+            json!({ "campaignId": campaign, "title": "", "ownership": "OWN", "body": "b" }),
+            "title",
+        ),
+        (
+            json!({ "campaignId": campaign, "title": "t", "ownership": "OWN", "body": " " }),
+            "body",
+        ),
+        (
+            json!({ "campaignId": "x", "title": "t", "ownership": "OWN", "body": "b" }),
+            "campaignId",
+        ),
+    ] {
+        let body = app
+            .gql(Some(&w.staff.access_token), create, json!({ "i": input }))
+            .await;
+        assert_eq!(
+            (error_code(&body), tests::error_field(&body)),
+            ("BAD_USER_INPUT", field)
+        );
+    }
+    let position = w.position(&app, &campaign, "PARTNER_BACKED", "Text.").await;
+    let none = app
+        .gql(
+            Some(&w.staff.access_token),
+            "mutation($p: ID!) { requestPositionApproval(positionId: $p, partnerIds: []) { id } }",
+            json!({ "p": position }),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&none), tests::error_field(&none)),
+        ("BAD_USER_INPUT", "partnerIds")
+    );
+    let unknown = app
+        .gql(Some(&w.staff.access_token), "mutation($p: ID!) { requestPositionApproval(positionId: $p, partnerIds: [\"9999\"]) { id } }", json!({ "p": position }))
+        .await;
+    assert_eq!(
+        (error_code(&unknown), tests::error_field(&unknown)),
+        ("BAD_USER_INPUT", "partnerIds")
+    );
+}
+
+/// Answers race a revision: every answer lands on the version the partner read, or is refused.
+#[tokio::test]
+async fn simultaneous_answers_and_a_revision_never_misattribute_a_backer() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let position = w
+        .position(&app, &campaign, "PARTNER_BACKED", "Version one.")
+        .await;
+    w.request_approval(&app, &position, &[0, 1, 2, 3, 4]).await;
+
+    for round in 0..3 {
+        let read = app
+            .ok(
+                Some(&w.staff.access_token),
+                POSITION,
+                json!({ "id": position }),
+            )
+            .await["position"]["currentVersion"]["number"]
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok());
+        let answers = (0..5).map(|member| w.respond(&app, member, &position, "APPROVE", read));
+        let text = format!("Version after round {round}.");
+        let revision = w.revise(&app, &position, &text);
+        let publishing = w.publish(&app, &position);
+        let (answers, _, _) = tokio::join!(join_all(answers), revision, publishing);
+        for answer in &answers {
+            let code = error_code(answer);
+            assert!(
+                answer["errors"].is_null() || code == "CONFLICT" || code == "FORBIDDEN",
+                "an answer either lands or is refused: {answer}"
+            );
+        }
+        w.request_approval(&app, &position, &[0, 1, 2, 3, 4]).await;
+    }
+
+    let history = app
+        .ok(
+            Some(&w.staff.access_token),
+            VERSIONS,
+            json!({ "id": position }),
+        )
+        .await;
+    let published = app.ok(None, POSITION, json!({ "id": position })).await;
+    let Some(number) = published["position"]["publishedVersion"]["number"].as_i64() else {
+        return assert_eq!(
+            published["position"]["backers"],
+            json!([]),
+            "nothing published, nobody listed"
+        );
+    };
+    let approvers: Vec<String> = history["position"]["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .find(|version| version["number"].as_i64() == Some(number))
+        .map(|version| {
+            version["approvals"]
+                .as_array()
+                .expect("approvals")
+                .iter()
+                .filter(|approval| approval["decision"] == "APPROVE")
+                .map(|approval| {
+                    approval["partner"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut backers = names(&published["position"]["backers"]);
+    let mut expected = approvers.clone();
+    backers.sort();
+    expected.sort();
+    assert_eq!(
+        backers, expected,
+        "backers of version {number} are exactly its approvers"
+    );
+    assert!(
+        !backers.is_empty(),
+        "a partner-backed position is never published without backers"
+    );
+}

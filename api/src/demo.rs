@@ -2,8 +2,14 @@
 //! Running it again adds nothing twice.
 
 use anyhow::Context;
+use std::collections::BTreeSet;
+
+use chrono::Duration;
 use entities::{
-    enums::{PartnerKind, PartnerStatus, Role},
+    advocacy_goal, campaign,
+    enums::{
+        ActionKind, ApprovalDecision, CampaignStatus, Ownership, PartnerKind, PartnerStatus, Role,
+    },
     partner, region, user,
 };
 use sea_orm::{
@@ -11,9 +17,13 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::{passwords, tokens},
+    auth::{Actor, passwords, sessions::actor_of, tokens},
+    campaigns::{self, NewCampaign, Prioritisation},
     db,
+    graphql::error::ApiError,
     input::{Password, name_key},
+    joint_actions::{self, NewAction},
+    positions::{self, NewPosition},
     state::AppState,
 };
 
@@ -217,7 +227,11 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let added_partners = seed_partners(&txn, state).await?;
     let added_accounts = seed_accounts(&txn, state, &password_hash).await?;
     txn.commit().await?;
-    println!("Added {added_partners} partner organisations and {added_accounts} accounts.");
+    let added_campaigns = seed_campaigns(state).await?;
+    println!(
+        "Added {added_partners} partner organisations, {added_accounts} accounts and \
+         {added_campaigns} campaigns."
+    );
     if added_accounts > 0 {
         println!("Demo accounts (staff: *@staff.example.org) share this password: {password}");
     }
@@ -320,4 +334,299 @@ async fn seed_accounts(
             .await?;
     }
     Ok(added)
+}
+
+/// The demo campaigns, made through the same rules as the API: the staff who run them create
+/// them, and partner members opt in and approve as they would themselves.
+async fn seed_campaigns(state: &AppState) -> anyhow::Result<u64> {
+    let db = &state.db;
+    let exists = campaign::Entity::find()
+        .filter(campaign::Column::Title.eq(WORK_CAMPAIGN))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(0);
+    }
+    let aisha = demo_actor(db, "aisha.rahman@staff.example.org").await?;
+    let ben = demo_actor(db, "ben.whitworth@staff.example.org").await?;
+    let nia = demo_actor(db, "nia.evans@staff.example.org").await?;
+    let members = [
+        demo_actor(db, "grace@welcometable.example.org").await?,
+        demo_actor(db, "daniel@irwelllaw.example.org").await?,
+        demo_actor(db, "carys@butetowndropin.example.org").await?,
+    ];
+    seed_work_campaign(state, &aisha, &members).await?;
+    seed_housing_campaign(state, &ben, &members[1]).await?;
+    start_campaign(
+        state,
+        &nia,
+        &DemoCampaign {
+            title: "Free bus travel for people seeking asylum in Wales",
+            summary: "Being planned: extend concessionary travel to everyone in the asylum system.",
+            body: "",
+            goals: &["end-destitution", "welcome-and-english"],
+            region: Some("wales"),
+        },
+        CampaignStatus::Draft,
+    )
+    .await?;
+    Ok(3)
+}
+
+const WORK_CAMPAIGN: &str = "Lift the ban: the right to work while waiting";
+
+/// A national campaign with two actions most demo partners joined, and a partner-backed
+/// position two of the three approved.
+async fn seed_work_campaign(
+    state: &AppState,
+    lead: &Actor,
+    members: &[Actor; 3],
+) -> anyhow::Result<()> {
+    let db = &state.db;
+    let now = state.now();
+    let campaign = start_campaign(
+        state,
+        lead,
+        &DemoCampaign {
+            title: WORK_CAMPAIGN,
+            summary: "People waiting more than six months for a decision should be allowed to work.",
+            body: "Most people seeking asylum are barred from working while they wait, often for \
+                   years, living on a few pounds a day. Letting them work would cut poverty, use \
+                   their skills and save public money.",
+            goals: &["permission-to-work", "end-destitution"],
+            region: None,
+        },
+        CampaignStatus::Active,
+    )
+    .await?;
+    let letter = demo_action(
+        state,
+        lead,
+        campaign,
+        "Write to your MP about the work ban",
+        ActionKind::LetterToMp,
+    )
+    .await?;
+    let statement = demo_action(
+        state,
+        lead,
+        campaign,
+        "Sign the joint statement for the Budget",
+        ActionKind::JointStatement,
+    )
+    .await?;
+    for (member, note) in members.iter().zip([
+        Some("Our volunteers will write too."),
+        None,
+        Some("Welsh MPs included."),
+    ]) {
+        joint_actions::opt_in(db, member, now, letter, note.map(str::to_owned))
+            .await
+            .map_err(demo_error)?;
+    }
+    joint_actions::opt_in(db, &members[1], now, statement, None)
+        .await
+        .map_err(demo_error)?;
+
+    let position = positions::create(
+        db,
+        lead,
+        now,
+        NewPosition {
+            campaign_id: campaign,
+            title: "People seeking asylum should be able to work".to_owned(),
+            ownership: Ownership::PartnerBacked,
+            body: "After six months waiting for a decision, people seeking asylum should be free \
+                   to take any job, not only those on the shortage occupation list."
+                .to_owned(),
+        },
+    )
+    .await
+    .map_err(demo_error)?;
+    let asked = members
+        .iter()
+        .filter_map(|member| member.partner_id)
+        .collect();
+    positions::request_approval(db, lead, now, position.id, asked)
+        .await
+        .map_err(demo_error)?;
+    positions::respond(
+        db,
+        &members[0],
+        now,
+        position.id,
+        ApprovalDecision::Approve,
+        None,
+        None,
+    )
+    .await
+    .map_err(demo_error)?;
+    positions::respond(
+        db,
+        &members[1],
+        now,
+        position.id,
+        ApprovalDecision::Approve,
+        Some("Happy to be named.".to_owned()),
+        None,
+    )
+    .await
+    .map_err(demo_error)?;
+    positions::publish(db, lead, now, position.id)
+        .await
+        .map_err(demo_error)?;
+    Ok(())
+}
+
+/// A North West campaign with an event and the charity's own position.
+async fn seed_housing_campaign(
+    state: &AppState,
+    lead: &Actor,
+    member: &Actor,
+) -> anyhow::Result<()> {
+    let db = &state.db;
+    let now = state.now();
+    let campaign = start_campaign(
+        state,
+        lead,
+        &DemoCampaign {
+            title: "Safe, decent asylum housing in the North West",
+            summary: "No more hotels and barracks: homes in communities, inspected and fit to live in.",
+            body: "Families are kept for months in hotel rooms without cooking facilities. We ask \
+                   councils and the Home Office for community housing that is regularly inspected.",
+            goals: &["dignity-and-respect", "end-destitution"],
+            region: Some("north-west"),
+        },
+        CampaignStatus::Active,
+    )
+    .await?;
+    let vigil = demo_action(
+        state,
+        lead,
+        campaign,
+        "Vigil outside the Manchester hotel",
+        ActionKind::Event,
+    )
+    .await?;
+    joint_actions::opt_in(
+        db,
+        member,
+        now,
+        vigil,
+        Some("We will bring ten people.".to_owned()),
+    )
+    .await
+    .map_err(demo_error)?;
+    let position = positions::create(
+        db,
+        lead,
+        now,
+        NewPosition {
+            campaign_id: campaign,
+            title: "Hotels are no home".to_owned(),
+            ownership: Ownership::Own,
+            body: "Large sites and hotels isolate people and harm their health. Asylum \
+                   accommodation belongs in communities."
+                .to_owned(),
+        },
+    )
+    .await
+    .map_err(demo_error)?;
+    positions::publish(db, lead, now, position.id)
+        .await
+        .map_err(demo_error)?;
+    Ok(())
+}
+
+struct DemoCampaign {
+    title: &'static str,
+    summary: &'static str,
+    body: &'static str,
+    goals: &'static [&'static str],
+    /// None: national, led by the lead's own region.
+    region: Option<&'static str>,
+}
+
+/// Creates the campaign as `lead` and, unless it stays a draft, moves it to `status`.
+async fn start_campaign(
+    state: &AppState,
+    lead: &Actor,
+    demo: &DemoCampaign,
+    status: CampaignStatus,
+) -> anyhow::Result<i64> {
+    let db = &state.db;
+    let region_ids = match demo.region {
+        Some(slug) => BTreeSet::from([region_id(db, slug).await?]),
+        None => BTreeSet::new(),
+    };
+    let campaign = campaigns::create(
+        db,
+        lead,
+        state.now(),
+        NewCampaign {
+            title: demo.title.to_owned(),
+            summary: demo.summary.to_owned(),
+            body: demo.body.to_owned(),
+            goal_ids: goal_ids(db, demo.goals).await?,
+            region_ids,
+            lead_region_id: lead.region_id,
+            prioritisation: Prioritisation::default(),
+        },
+    )
+    .await
+    .map_err(demo_error)?;
+    if status != CampaignStatus::Draft {
+        campaigns::set_status(db, lead, state.now(), campaign.id, status)
+            .await
+            .map_err(demo_error)?;
+    }
+    Ok(campaign.id)
+}
+
+async fn demo_action(
+    state: &AppState,
+    lead: &Actor,
+    campaign_id: i64,
+    title: &str,
+    kind: ActionKind,
+) -> anyhow::Result<i64> {
+    let action = joint_actions::create(
+        &state.db,
+        lead,
+        state.now(),
+        campaign_id,
+        NewAction {
+            title: title.to_owned(),
+            description: String::new(),
+            kind,
+            opens_at: None,
+            closes_at: Some(state.now() + Duration::days(60)),
+        },
+    )
+    .await
+    .map_err(demo_error)?;
+    Ok(action.id)
+}
+
+/// Someone seeded above, acting outside any session.
+async fn demo_actor(conn: &impl ConnectionTrait, email: &str) -> anyhow::Result<Actor> {
+    let account = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(conn)
+        .await?
+        .with_context(|| format!("demo account {email} is missing"))?;
+    Ok(actor_of(&account, 0))
+}
+
+async fn goal_ids(conn: &impl ConnectionTrait, slugs: &[&str]) -> anyhow::Result<BTreeSet<i64>> {
+    let goals = advocacy_goal::Entity::find()
+        .filter(advocacy_goal::Column::Slug.is_in(slugs.iter().copied()))
+        .all(conn)
+        .await?;
+    Ok(goals.into_iter().map(|goal| goal.id).collect())
+}
+
+fn demo_error(error: ApiError) -> anyhow::Error {
+    anyhow::anyhow!("seeding the demo failed: {error}")
 }

@@ -39,7 +39,8 @@ pub async fn prepare(
 ) -> anyhow::Result<AppState> {
     let db = db::connect(&config.database_url, observer).await?;
     db::migrate(&db).await?;
-    Ok(AppState::new(config, db, clock))
+    let regions = regions::all(&db).await?;
+    Ok(AppState::new(config, db, clock, regions))
 }
 
 /// A server bound to its address and ready to run.

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use entities::region;
 use sea_orm::DatabaseConnection;
 
 use crate::{auth::tokens::AccessTokens, clock::Clock, config::Config, events::Events};
@@ -14,10 +15,18 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub access_tokens: Arc<AccessTokens>,
     pub events: Events,
+    /// The six regions, read once at start: they are seeded by migration and never change
+    /// while the server runs, so no request needs to ask the database for them.
+    pub regions: Arc<Vec<region::Model>>,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        config: Config,
+        db: DatabaseConnection,
+        clock: Arc<dyn Clock>,
+        regions: Vec<region::Model>,
+    ) -> Self {
         let access_tokens = Arc::new(AccessTokens::new(
             &config.jwt_secret,
             config.access_token_ttl,
@@ -28,6 +37,7 @@ impl AppState {
             config: Arc::new(config),
             clock,
             access_tokens,
+            regions: Arc::new(regions),
         }
     }
 

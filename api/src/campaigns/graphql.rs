@@ -147,10 +147,10 @@ impl Campaign {
     /// The regions a regional campaign covers; empty for a national one.
     async fn regions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
         let ids = self.region_ids(ctx).await?;
-        let found = ctx.loaders().regions.load_many(ids.iter().copied()).await?;
+        let regions = &ctx.loaders().regions;
         Ok(ids
             .iter()
-            .filter_map(|id| found.get(id).cloned())
+            .filter_map(|id| regions.get(*id))
             .map(Region)
             .collect())
     }

@@ -240,7 +240,17 @@ where
         after: args.after,
         audience: audience.clone(),
     };
-    let rows = pages(loaders).load_one(key).await?.unwrap_or_default();
-    let total = Total::counted(loaders.clone(), counts, (parent, audience));
-    Ok(page(rows, &args, total, Keyed::key, node))
+    // The count is asked for together with the page, not later when `totalCount` resolves:
+    // it then joins the same batch as sibling counts (`optInCount`), whatever the timing.
+    let (rows, total) = tokio::try_join!(
+        pages(loaders).load_one(key),
+        counts(loaders).load_one((parent, audience))
+    )?;
+    Ok(page(
+        rows.unwrap_or_default(),
+        &args,
+        Total::known(total.unwrap_or_default()),
+        Keyed::key,
+        node,
+    ))
 }

@@ -22,12 +22,6 @@ pub trait Keyed {
     fn key(&self) -> i64;
 }
 
-impl Keyed for region::Model {
-    fn key(&self) -> i64 {
-        self.id
-    }
-}
-
 impl Keyed for partner::Model {
     fn key(&self) -> i64 {
         self.id
@@ -102,6 +96,15 @@ where
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(|row| (row.key(), row)).collect())
+    }
+}
+
+/// The regions, by id, kept in memory (see `AppState::regions`).
+pub struct RegionDirectory(HashMap<i64, region::Model>);
+
+impl RegionDirectory {
+    pub fn get(&self, id: i64) -> Option<region::Model> {
+        self.0.get(&id).cloned()
     }
 }
 
@@ -200,16 +203,18 @@ impl Loader<i64> for OptInsByRegion {
     }
 }
 
-/// The partners that approved each position's published version.
+/// The partners that approved each position's published version, by name.
 pub struct Backers {
     db: DatabaseConnection,
 }
 
+/// The partner rows are read here rather than through the partner loader, so that a campaign
+/// page costs the same statements however its loads happen to fall into batching windows.
 impl Loader<i64> for Backers {
-    type Value = Vec<i64>;
+    type Value = Vec<partner::Model>;
     type Error = Arc<DbErr>;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<i64>>, Self::Error> {
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let pairs: Vec<(i64, i64)> = position_approval::Entity::find()
             .select_only()
             .column(position_version::Column::PositionId)
@@ -232,9 +237,27 @@ impl Loader<i64> for Backers {
             .into_tuple()
             .all(&self.db)
             .await?;
-        let mut grouped: HashMap<i64, Vec<i64>> = HashMap::new();
+        if pairs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let partners: HashMap<i64, partner::Model> = partner::Entity::find()
+            .filter(partner::Column::Id.is_in(pairs.iter().map(|(_, partner)| *partner)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        let mut grouped: HashMap<i64, Vec<partner::Model>> = HashMap::new();
         for (position_id, partner_id) in pairs {
-            grouped.entry(position_id).or_default().push(partner_id);
+            if let Some(partner) = partners.get(&partner_id) {
+                grouped
+                    .entry(position_id)
+                    .or_default()
+                    .push(partner.clone());
+            }
+        }
+        for backers in grouped.values_mut() {
+            backers.sort_by(|a, b| a.name_key.cmp(&b.name_key));
         }
         Ok(grouped)
     }
@@ -299,7 +322,7 @@ const BATCH_WINDOW: Duration = Duration::from_millis(5);
 /// Every loader, built once and shared by all requests. They batch but do not cache, so no
 /// request sees another's stale data.
 pub struct Loaders {
-    pub regions: DataLoader<ById<region::Entity>>,
+    pub regions: RegionDirectory,
     pub partners: DataLoader<ById<partner::Entity>>,
     pub users: DataLoader<ById<user::Entity>>,
     pub staff_by_region: DataLoader<StaffByRegion>,
@@ -322,9 +345,9 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(db: &DatabaseConnection, regions: &[region::Model]) -> Self {
         Self {
-            regions: batching(ById::new(db.clone())),
+            regions: RegionDirectory(regions.iter().map(|r| (r.id, r.clone())).collect()),
             partners: batching(ById::new(db.clone())),
             users: batching(ById::new(db.clone())),
             staff_by_region: batching(StaffByRegion { db: db.clone() }),

@@ -69,7 +69,10 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 pub fn build_schema(state: AppState) -> AppSchema {
     builder()
-        .data(std::sync::Arc::new(loaders::Loaders::new(&state.db)))
+        .data(std::sync::Arc::new(loaders::Loaders::new(
+            &state.db,
+            &state.regions,
+        )))
         .data(state)
         .finish()
 }

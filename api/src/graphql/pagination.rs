@@ -7,20 +7,13 @@ use async_graphql::{
     futures_util::future::BoxFuture,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use std::sync::Arc;
-
-use async_graphql::dataloader::DataLoader;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
     QueryOrder, Select,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::{
-    children::{Audience, ChildCounts},
-    error::{ApiError, ApiResult},
-    loaders::Loaders,
-};
+use super::error::{ApiError, ApiResult};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -113,18 +106,6 @@ impl Total {
     /// For lists already in hand.
     pub fn known(count: u64) -> Self {
         Self(Box::new(move || Box::pin(async move { Ok(count) })))
-    }
-
-    /// For child lists, counted for many parents at once by a loader.
-    pub fn counted<E: EntityTrait>(
-        loaders: Arc<Loaders>,
-        pick: fn(&Loaders) -> &DataLoader<ChildCounts<E>>,
-        key: (i64, Audience),
-    ) -> Self {
-        Self(Box::new(move || {
-            let (loaders, key) = (loaders.clone(), key.clone());
-            Box::pin(async move { Ok(pick(&loaders).load_one(key).await?.unwrap_or_default()) })
-        }))
     }
 }
 

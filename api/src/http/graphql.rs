@@ -151,8 +151,8 @@ async fn read_request(
     max_body_bytes: usize,
 ) -> Result<async_graphql::Request, Response> {
     if request.method() == Method::GET {
-        return async_graphql::http::parse_query_string(request.uri().query().unwrap_or_default())
-            .map_err(|error| plain_error(StatusCode::BAD_REQUEST, &error.to_string()));
+        return from_query_string(request.uri().query().unwrap_or_default())
+            .map_err(|error| plain_error(StatusCode::BAD_REQUEST, &error));
     }
     let is_json = request
         .header(header::CONTENT_TYPE)
@@ -176,6 +176,40 @@ async fn read_request(
             &format!("the body is not a GraphQL request: {error}"),
         )
     })
+}
+
+/// A GET request's parameters as GraphQL over HTTP names them: `query`, `operationName`, and
+/// `variables` and `extensions` as JSON. (async-graphql's own parser expects `operation_name`.)
+fn from_query_string(query_string: &str) -> Result<async_graphql::Request, String> {
+    let mut document = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    let mut extensions = None;
+    for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+        let slot = match key.as_ref() {
+            "query" => &mut document,
+            "operationName" => &mut operation_name,
+            "variables" => &mut variables,
+            "extensions" => &mut extensions,
+            _ => continue,
+        };
+        *slot = Some(value.into_owned());
+    }
+    let mut request =
+        async_graphql::Request::new(document.ok_or("the `query` parameter is missing")?);
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = variables {
+        let json = serde_json::from_str(&variables)
+            .map_err(|error| format!("`variables` is not JSON: {error}"))?;
+        request = request.variables(async_graphql::Variables::from_json(json));
+    }
+    if let Some(extensions) = extensions {
+        request.extensions = serde_json::from_str(&extensions)
+            .map_err(|error| format!("`extensions` is not a JSON object: {error}"))?;
+    }
+    Ok(request)
 }
 
 /// The type of the operation the request will run (parsing the document once, for reuse).

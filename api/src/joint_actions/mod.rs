@@ -253,11 +253,13 @@ pub async fn opt_in(
         &txn,
         actor,
         now,
-        action,
-        partner_id,
-        OptInChange::OptedIn,
-        note,
-        changed,
+        AnswerMade {
+            action,
+            partner_id,
+            change: OptInChange::OptedIn,
+            note,
+            changed,
+        },
     )
     .await?;
     txn.commit().await?;
@@ -294,30 +296,44 @@ pub async fn withdraw(
         &txn,
         actor,
         now,
-        action,
-        partner_id,
-        OptInChange::Withdrawn,
-        None,
-        changed,
+        AnswerMade {
+            action,
+            partner_id,
+            change: OptInChange::Withdrawn,
+            note: None,
+            changed,
+        },
     )
     .await?;
     txn.commit().await?;
     Ok(answer)
 }
 
-/// Keeps the history, the audit log and the live count in step with an answer that changed
-/// something.
-#[allow(clippy::too_many_arguments)]
-async fn record_answer(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    now: DateTime<Utc>,
+/// A partner's answer to an action, as just written.
+struct AnswerMade {
     action: joint_action::Model,
     partner_id: i64,
     change: OptInChange,
     note: Option<String>,
+    /// False when the partner was already in the state asked for.
     changed: bool,
+}
+
+/// Keeps the history, the audit log and the live count in step with an answer that changed
+/// something.
+async fn record_answer(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    made: AnswerMade,
 ) -> ApiResult<Answer> {
+    let AnswerMade {
+        action,
+        partner_id,
+        change,
+        note,
+        changed,
+    } = made;
     if changed {
         opt_in_event::Entity::insert(opt_in_event::ActiveModel {
             action_id: Set(action.id),

@@ -154,16 +154,12 @@ impl Position {
         if self.0.ownership == enums::Ownership::Own || self.0.published_version.is_none() {
             return Ok(Vec::new());
         }
-        let loaders = ctx.loaders();
-        let ids = loaders
+        Ok(ctx
+            .loaders()
             .backers
             .load_one(self.0.id)
             .await?
-            .unwrap_or_default();
-        let found = loaders.partners.load_many(ids.iter().copied()).await?;
-        let mut backers: Vec<_> = ids.iter().filter_map(|id| found.get(id).cloned()).collect();
-        backers.sort_by(|a, b| a.name_key.cmp(&b.name_key));
-        Ok(backers)
+            .unwrap_or_default())
     }
 
     async fn version(&self, ctx: &Context<'_>, number: i32) -> ApiResult<Option<PositionVersion>> {

@@ -4,7 +4,7 @@ use entities::region;
 use crate::{
     accounts::graphql::User,
     graphql::{
-        context::{ContextExt, load_one},
+        context::ContextExt,
         error::{ApiError, ApiResult},
         pagination::Page,
     },
@@ -62,7 +62,7 @@ impl Region {
 /// A region's data for a resolver that holds only its id.
 pub async fn region_by_id(ctx: &Context<'_>, id: Option<i64>) -> ApiResult<Option<Region>> {
     match id {
-        Some(id) => Ok(load_one(&ctx.loaders().regions, id).await?.map(Region)),
+        Some(id) => Ok(ctx.loaders().regions.get(id).map(Region)),
         None => Ok(None),
     }
 }
@@ -74,11 +74,7 @@ pub struct RegionQuery;
 impl RegionQuery {
     /// The six nations and regions where the charity has staff.
     async fn regions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
-        Ok(crate::regions::all(&ctx.state().db)
-            .await?
-            .into_iter()
-            .map(Region)
-            .collect())
+        Ok(ctx.state().regions.iter().cloned().map(Region).collect())
     }
 
     /// One region, by id or by slug.
@@ -92,8 +88,9 @@ impl RegionQuery {
         let region = match (id, slug) {
             (Some(id), None) => {
                 let id = input::id("id", &id)?;
-                load_one(&ctx.loaders().regions, id)
-                    .await?
+                ctx.loaders()
+                    .regions
+                    .get(id)
                     .ok_or(ApiError::NotFound("region"))?
             }
             (None, Some(slug)) => crate::regions::by_slug(db, &slug).await?,

@@ -169,7 +169,7 @@ async fn seed_demo_fills_the_directory_once() {
     assert!(second.status.success());
     assert!(
         String::from_utf8_lossy(&second.stdout)
-            .contains("Added 0 partner organisations and 0 accounts")
+            .contains("Added 0 partner organisations, 0 accounts and 0 campaigns")
     );
     let after_second = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))
@@ -182,6 +182,40 @@ async fn seed_demo_fills_the_directory_once() {
     assert_eq!(
         public["partners"]["edges"][0]["node"]["region"]["slug"],
         "wales"
+    );
+
+    let campaigns = app
+        .ok(
+            None,
+            "{ campaigns { edges { node { title status
+            jointActions { edges { node { title optInCount } } }
+            positions { edges { node { ownership attribution } } } } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let work = &campaigns["campaigns"]["edges"]
+        .as_array()
+        .and_then(|edges| {
+            edges.iter().find(|e| {
+                e["node"]["title"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Lift the ban"))
+            })
+        })
+        .cloned()
+        .unwrap_or_default()["node"];
+    assert_eq!(work["status"], "ACTIVE", "{campaigns}");
+    assert_eq!(work["jointActions"]["edges"][0]["node"]["optInCount"], 3);
+    assert_eq!(
+        work["positions"]["edges"][0]["node"]["attribution"],
+        "Backed by partners: Balsall Heath Welcome Table, Irwell Migrant Law Project."
+    );
+    assert_eq!(
+        campaigns["campaigns"]["edges"]
+            .as_array()
+            .map_or(0, Vec::len),
+        2,
+        "the public does not see the draft"
     );
 }
 

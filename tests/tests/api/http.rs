@@ -119,7 +119,29 @@ async fn queries_work_over_get_and_mutations_do_not() {
         .send()
         .await
         .expect("answer");
-    assert_eq!(named.status(), 405, "the named operation decides");
+    let status = named.status();
+    let body = named.text().await.unwrap_or_default();
+    assert_eq!(status, 405, "the named operation decides: {body}");
+
+    let named_query = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[
+            (
+                "query",
+                "mutation M { logout(refreshToken: \"x\") } query Q { regions { slug } }",
+            ),
+            ("operationName", "Q"),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(named_query.status(), 200);
+    assert_eq!(
+        named_query.json::<Value>().await.expect("json")["data"]["regions"][5]["slug"],
+        "london",
+        "the named query runs, though a mutation comes first"
+    );
 }
 
 #[tokio::test]

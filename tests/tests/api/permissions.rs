@@ -4,6 +4,8 @@
 use serde_json::{Value, json};
 use tests::{PASSWORD, Session, TestApp, error_code};
 
+use crate::world::{World, world};
+
 const ROLES: [&str; 6] = [
     "anonymous",
     "admin",
@@ -18,7 +20,7 @@ const DENIED: &str = "FORBIDDEN";
 const ANON: &str = "UNAUTHENTICATED";
 
 struct Fixture {
-    sessions: Vec<Option<Session>>,
+    sessions: [Option<Session>; 6],
     region: String,
     partner: String,
     victim: String,
@@ -52,7 +54,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         .member(&admin, &partner, "victim@bolton.example.org")
         .await;
     Fixture {
-        sessions: vec![
+        sessions: [
             None,
             Some(admin),
             Some(staff_here),
@@ -66,14 +68,15 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
-struct Case {
+/// One mutation (or query) tried by each role in [`ROLES`] against the fixture `F`.
+struct Case<F> {
     name: &'static str,
     query: &'static str,
-    variables: fn(&Fixture, usize) -> Value,
+    variables: fn(&F, usize) -> Value,
     expected: [&'static str; 6],
 }
 
-fn cases() -> Vec<Case> {
+fn cases() -> Vec<Case<Fixture>> {
     vec![
         Case {
             name: "inviteUser ADMIN",
@@ -167,29 +170,8 @@ fn outcome(body: &Value) -> String {
 async fn every_role_against_every_foundation_mutation() {
     let app = TestApp::spawn().await;
     let fixture = fixture(&app).await;
-    let mut mismatches = Vec::new();
-    for case in cases() {
-        for (role, expected) in case.expected.iter().enumerate() {
-            let token = fixture.sessions[role]
-                .as_ref()
-                .map(|s| s.access_token.as_str());
-            let body = app
-                .gql(token, case.query, (case.variables)(&fixture, role))
-                .await;
-            let got = outcome(&body);
-            if got != *expected {
-                mismatches.push(format!(
-                    "{} as {}: expected {expected}, got {got} ({body})",
-                    case.name, ROLES[role]
-                ));
-            }
-        }
-    }
-    assert!(
-        mismatches.is_empty(),
-        "permission matrix:\n{}",
-        mismatches.join("\n")
-    );
+    let sessions = fixture.sessions.each_ref().map(Option::as_ref);
+    check_matrix(&app, &fixture, sessions, cases()).await;
 }
 
 #[tokio::test]
@@ -223,4 +205,214 @@ async fn revoking_an_invitation_is_for_whoever_could_send_it() {
             ROLES[role]
         );
     }
+}
+
+/// One of each campaigning object per role, so that a change one role makes (publishing,
+/// moving a status) cannot decide what the next role is allowed to do.
+struct Campaigning {
+    world: World,
+    campaign: String,
+    action: String,
+    position: String,
+    drafts: Vec<String>,
+    own_positions: Vec<String>,
+    requests: Vec<String>,
+}
+
+/// Roles in the same order as [`ROLES`], taken from the campaigning world: the North West
+/// staff and the Bolton member are "of the partner's region" and "of the partner".
+fn world_sessions(world: &World) -> [Option<&Session>; 6] {
+    [
+        None,
+        Some(&world.admin),
+        Some(&world.staff),
+        Some(&world.london_staff),
+        Some(&world.members[0]),
+        Some(&world.members[3]),
+    ]
+}
+
+async fn campaigning(app: &TestApp) -> Campaigning {
+    let world = world(app).await;
+    let campaign = world.active_campaign(app, "Lift the ban").await;
+    let action = world.action(app, &campaign, json!({})).await;
+    let position = world
+        .position(app, &campaign, "PARTNER_BACKED", "Work is a right.")
+        .await;
+    world.request_approval(app, &position, &[0]).await;
+    let mut drafts = Vec::new();
+    let mut own_positions = Vec::new();
+    let mut requests = Vec::new();
+    for role in 0..ROLES.len() {
+        drafts.push(world.draft_campaign(app, &format!("Draft {role}")).await);
+        own_positions.push(
+            world
+                .position(app, &campaign, "OWN", &format!("Our view {role}"))
+                .await,
+        );
+        let asked = app
+            .ok(
+                Some(&world.members[0].access_token),
+                "mutation($i: RequestSupportInput!) { requestSupport(input: $i) { id } }",
+                json!({ "i": { "kind": "OWN_CAMPAIGN", "title": format!("Help {role}"), "description": "A vigil." } }),
+            )
+            .await;
+        requests.push(
+            asked["requestSupport"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    Campaigning {
+        world,
+        campaign,
+        action,
+        position,
+        drafts,
+        own_positions,
+        requests,
+    }
+}
+
+const RUN: [&str; 6] = [ANON, OK, OK, DENIED, DENIED, DENIED];
+const ACT_FOR_A_PARTNER: [&str; 6] = [ANON, DENIED, DENIED, DENIED, OK, OK];
+
+fn campaign_cases() -> Vec<Case<Campaigning>> {
+    vec![
+        Case {
+            name: "createCampaign led by the North West",
+            query: "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
+            variables: |c, role| {
+                json!({ "i": { "title": format!("New {role}"), "summary": "s", "body": "b",
+                "goalIds": [c.world.goals[0]], "regionIds": [c.world.north_west], "leadRegionId": c.world.north_west } })
+            },
+            expected: RUN,
+        },
+        Case {
+            name: "createCampaign national, lead left out (staff lead from their own region)",
+            query: "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
+            variables: |c, role| {
+                json!({ "i": { "title": format!("National {role}"), "summary": "s", "body": "b",
+                "goalIds": [c.world.goals[0]] } })
+            },
+            expected: [ANON, OK, OK, OK, DENIED, DENIED],
+        },
+        Case {
+            name: "updateCampaign",
+            query: "mutation($id: ID!, $i: UpdateCampaignInput!) { updateCampaign(id: $id, input: $i) { id } }",
+            variables: |c, role| json!({ "id": c.campaign, "i": { "summary": format!("Edited by {role}") } }),
+            expected: RUN,
+        },
+        Case {
+            name: "setCampaignStatus",
+            query: "mutation($id: ID!) { setCampaignStatus(id: $id, status: ACTIVE) { id } }",
+            variables: |c, role| json!({ "id": c.drafts[role] }),
+            expected: RUN,
+        },
+        Case {
+            name: "createJointAction",
+            query: "mutation($i: CreateJointActionInput!) { createJointAction(input: $i) { id } }",
+            variables: |c, role| json!({ "i": { "campaignId": c.campaign, "title": format!("Action {role}"), "kind": "EVENT" } }),
+            expected: RUN,
+        },
+        Case {
+            name: "updateJointAction",
+            query: "mutation($id: ID!, $i: UpdateJointActionInput!) { updateJointAction(id: $id, input: $i) { id } }",
+            variables: |c, role| json!({ "id": c.action, "i": { "description": format!("Edited by {role}") } }),
+            expected: RUN,
+        },
+        Case {
+            name: "optIntoJointAction",
+            query: "mutation($a: ID!) { optIntoJointAction(actionId: $a) { id } }",
+            variables: |c, _| json!({ "a": c.action }),
+            expected: ACT_FOR_A_PARTNER,
+        },
+        Case {
+            name: "withdrawFromJointAction",
+            query: "mutation($a: ID!) { withdrawFromJointAction(actionId: $a) { id } }",
+            variables: |c, _| json!({ "a": c.action }),
+            expected: ACT_FOR_A_PARTNER,
+        },
+        Case {
+            name: "createPosition",
+            query: "mutation($i: CreatePositionInput!) { createPosition(input: $i) { id } }",
+            variables: |c, role| json!({ "i": { "campaignId": c.campaign, "title": format!("View {role}"), "ownership": "OWN", "body": "b" } }),
+            expected: RUN,
+        },
+        Case {
+            name: "revisePosition",
+            query: "mutation($id: ID!, $b: String!) { revisePosition(id: $id, body: $b) { id } }",
+            variables: |c, role| json!({ "id": c.own_positions[role], "b": format!("Revised by {role}") }),
+            expected: RUN,
+        },
+        Case {
+            name: "requestPositionApproval",
+            query: "mutation($p: ID!, $ids: [ID!]!) { requestPositionApproval(positionId: $p, partnerIds: $ids) { id } }",
+            variables: |c, _| json!({ "p": c.position, "ids": [c.world.partners[1]] }),
+            expected: RUN,
+        },
+        Case {
+            name: "respondToPositionApproval (asked of the partner only)",
+            query: "mutation($p: ID!) { respondToPositionApproval(positionId: $p, decision: APPROVE) { decision } }",
+            variables: |c, _| json!({ "p": c.position }),
+            expected: [ANON, DENIED, DENIED, DENIED, OK, DENIED],
+        },
+        Case {
+            name: "publishPosition",
+            query: "mutation($id: ID!) { publishPosition(id: $id) { id } }",
+            variables: |c, role| json!({ "id": c.own_positions[role] }),
+            expected: RUN,
+        },
+        Case {
+            name: "requestSupport",
+            query: "mutation($i: RequestSupportInput!) { requestSupport(input: $i) { id } }",
+            variables: |_, role| json!({ "i": { "kind": "PRIORITY_ISSUE", "title": format!("Issue {role}"), "description": "d" } }),
+            expected: ACT_FOR_A_PARTNER,
+        },
+        Case {
+            name: "updateSupportRequest (a North West partner's)",
+            query: "mutation($id: ID!) { updateSupportRequest(id: $id, status: ACCEPTED) { id } }",
+            variables: |c, role| json!({ "id": c.requests[role] }),
+            expected: RUN,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_role_against_every_campaigning_mutation() {
+    let app = TestApp::spawn().await;
+    let fixture = campaigning(&app).await;
+    let sessions = world_sessions(&fixture.world);
+    check_matrix(&app, &fixture, sessions, campaign_cases()).await;
+}
+
+/// Runs every case as every role and fails listing each outcome that differs from the table.
+async fn check_matrix<F>(
+    app: &TestApp,
+    fixture: &F,
+    sessions: [Option<&Session>; 6],
+    cases: Vec<Case<F>>,
+) {
+    let mut mismatches = Vec::new();
+    for case in cases {
+        for (role, expected) in case.expected.iter().enumerate() {
+            let token = sessions[role].map(|s| s.access_token.as_str());
+            let body = app
+                .gql(token, case.query, (case.variables)(fixture, role))
+                .await;
+            let got = outcome(&body);
+            if got != *expected {
+                mismatches.push(format!(
+                    "{} as {}: expected {expected}, got {got} ({body})",
+                    case.name, ROLES[role]
+                ));
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "permission matrix:\n{}",
+        mismatches.join("\n")
+    );
 }

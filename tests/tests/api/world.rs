@@ -32,12 +32,8 @@ pub async fn world(app: &TestApp) -> World {
     let admin = app.admin().await;
     let north_west = app.region_id("north-west").await;
     let london = app.region_id("london").await;
-    let staff = app
-        .staff(&admin, "north-west", STAFF_EMAIL)
-        .await;
-    let london_staff = app
-        .staff(&admin, "london", LONDON_STAFF_EMAIL)
-        .await;
+    let staff = app.staff(&admin, "north-west", STAFF_EMAIL).await;
+    let london_staff = app.staff(&admin, "london", LONDON_STAFF_EMAIL).await;
     let regions = [
         Some(&north_west),
         Some(&north_west),
@@ -76,7 +72,6 @@ pub async fn world(app: &TestApp) -> World {
 }
 
 impl World {
-    /// A North West campaign, as the region's staff start it (a DRAFT).
     /// Signs everyone in again: after the clock jumps days ahead their access tokens have
     /// expired, as they would for someone coming back next week.
     pub async fn sign_everyone_in_again(&mut self, app: &TestApp) {
@@ -90,6 +85,7 @@ impl World {
         }
     }
 
+    /// A North West campaign, as the region's staff start it (a DRAFT).
     pub async fn draft_campaign(&self, app: &TestApp, title: &str) -> String {
         let data = app
             .ok(

@@ -5,8 +5,9 @@ use std::{sync::Arc, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -50,4 +51,23 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     };
     db.begin_with_options(options).await
+}
+
+/// Replaces the rows of a link table that belong to one parent with `rows`.
+pub async fn replace_links<E, A>(
+    conn: &impl ConnectionTrait,
+    parent: E::Column,
+    parent_id: i64,
+    rows: impl IntoIterator<Item = A>,
+) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+    A: ActiveModelTrait<Entity = E>,
+{
+    E::delete_many()
+        .filter(parent.eq(parent_id))
+        .exec(conn)
+        .await?;
+    E::insert_many(rows).exec_without_returning(conn).await?;
+    Ok(())
 }

@@ -27,6 +27,14 @@ pub enum Event {
         opt_in_count: u64,
         at: DateTime<Utc>,
     },
+    /// A policy update went live (now, or at its scheduled time).
+    #[serde(rename_all = "camelCase")]
+    PolicyUpdatePublished {
+        update_id: i64,
+        region_id: Option<i64>,
+        topics: Vec<String>,
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Clone)]

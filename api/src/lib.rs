@@ -15,6 +15,7 @@ pub mod http;
 pub mod input;
 pub mod joint_actions;
 pub mod partners;
+pub mod policy_updates;
 pub mod positions;
 pub mod regions;
 pub mod state;
@@ -81,6 +82,10 @@ impl Started {
     ) -> std::io::Result<()> {
         let stopping = CancellationToken::new();
         let relay = tokio::spawn(self.state.events.clone().relay(stopping.clone()));
+        let announcer = tokio::spawn(announce_scheduled_updates(
+            self.state.clone(),
+            stopping.clone(),
+        ));
         let schema = graphql::build_schema(self.state.clone());
         let app = http::routes(self.state, schema);
         let served = Server::new_with_acceptor(self.acceptor)
@@ -88,6 +93,25 @@ impl Started {
             .await;
         stopping.cancel();
         let _ = relay.await;
+        let _ = announcer.await;
         served
+    }
+}
+
+/// How often scheduled policy updates are checked for having come due.
+const ANNOUNCE_EVERY: Duration = Duration::from_secs(1);
+
+/// Announces scheduled policy updates when their time comes, until `stopping`.
+async fn announce_scheduled_updates(state: AppState, stopping: CancellationToken) {
+    let mut ticks = tokio::time::interval(ANNOUNCE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stopping.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        if let Err(error) = policy_updates::announce_due(&state).await {
+            tracing::warn!(%error, "could not announce scheduled policy updates");
+        }
     }
 }

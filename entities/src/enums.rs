@@ -142,3 +142,42 @@ pub enum SupportStatus {
     #[sea_orm(string_value = "DONE")]
     Done,
 }
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum UpdateKind {
+    #[sea_orm(string_value = "POLICY_DEVELOPMENT")]
+    PolicyDevelopment,
+    #[sea_orm(string_value = "CAMPAIGN_ACTION")]
+    CampaignAction,
+    #[sea_orm(string_value = "RESOURCE")]
+    Resource,
+    #[sea_orm(string_value = "EVENT")]
+    Event,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Audience {
+    #[sea_orm(string_value = "PUBLIC")]
+    Public,
+    #[sea_orm(string_value = "PARTNERS")]
+    Partners,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum UpdateStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "PUBLISHED")]
+    Published,
+    #[sea_orm(string_value = "ARCHIVED")]
+    Archived,
+}

@@ -23,3 +23,16 @@ pub async fn create_indexes<T: IntoIden + Copy, C: IntoIden + Copy>(
     }
     Ok(())
 }
+
+/// A foreign key from `from` to `to`.
+pub fn references<T: IntoIden, C: IntoIden, U: IntoIden, D: IntoIden>(
+    from: (T, C),
+    to: (U, D),
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(on_delete)
+        .to_owned()
+}

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod common;
 mod m20261124_000001_foundation;
 mod m20261124_000002_campaigns;
+mod m20261128_000003_policy_updates;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_foundation::Migration),
             Box::new(m20261124_000002_campaigns::Migration),
+            Box::new(m20261128_000003_policy_updates::Migration),
         ]
     }
 }

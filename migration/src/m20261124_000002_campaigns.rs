@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::common::{create_indexes, one_of};
+use crate::common::{create_indexes, one_of, references};
 
 pub struct Migration;
 
@@ -103,18 +103,6 @@ fn score_check(column: Campaigns) -> SimpleExpr {
     Expr::col(column)
         .is_null()
         .or(Expr::col(column).between(1, 5))
-}
-
-fn references<T: IntoIden, C: IntoIden, U: IntoIden, D: IntoIden>(
-    from: (T, C),
-    to: (U, D),
-    on_delete: ForeignKeyAction,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(on_delete)
-        .to_owned()
 }
 
 async fn create_goals(manager: &SchemaManager<'_>) -> Result<(), DbErr> {

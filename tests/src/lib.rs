@@ -383,3 +383,61 @@ pub fn error_field(body: &Value) -> &str {
         .as_str()
         .unwrap_or("<no field>")
 }
+
+/// A graphql-transport-ws connection to the server.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl TestApp {
+    /// Opens a websocket, signs in with `token` (if any) and starts one subscription.
+    pub async fn subscribe(&self, token: Option<&str>, query: &str, variables: Value) -> Socket {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::{
+            Message, client::IntoClientRequest, http::HeaderValue,
+        };
+        let mut request = format!("ws://{}/graphql/ws", self.address)
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket");
+        let payload = match token {
+            Some(token) => json!({ "authorization": format!("Bearer {token}") }),
+            None => json!({}),
+        };
+        socket
+            .send(Message::text(
+                json!({ "type": "connection_init", "payload": payload }).to_string(),
+            ))
+            .await
+            .expect("send");
+        assert_eq!(next(&mut socket).await["type"], "connection_ack");
+        socket
+            .send(Message::text(
+                json!({ "id": "live", "type": "subscribe", "payload": { "query": query, "variables": variables } })
+                    .to_string(),
+            ))
+            .await
+            .expect("send");
+        socket
+    }
+}
+
+/// The next text message on the socket, as JSON (waiting at most ten seconds).
+pub async fn next(socket: &mut Socket) -> Value {
+    use futures_util::StreamExt;
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 seconds")
+            .expect("the socket is open")
+            .expect("a message");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            return serde_json::from_str(&text).expect("json");
+        }
+    }
+}

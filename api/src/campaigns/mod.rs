@@ -342,32 +342,20 @@ async fn replace_links(
     region_ids: Option<&BTreeSet<i64>>,
 ) -> ApiResult<()> {
     if let Some(goal_ids) = goal_ids {
-        campaign_goal::Entity::delete_many()
-            .filter(campaign_goal::Column::CampaignId.eq(campaign_id))
-            .exec(conn)
-            .await?;
         let rows = goal_ids.iter().map(|goal_id| campaign_goal::ActiveModel {
             campaign_id: Set(campaign_id),
             goal_id: Set(*goal_id),
         });
-        campaign_goal::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
+        db::replace_links(conn, campaign_goal::Column::CampaignId, campaign_id, rows).await?;
     }
     if let Some(region_ids) = region_ids {
-        campaign_region::Entity::delete_many()
-            .filter(campaign_region::Column::CampaignId.eq(campaign_id))
-            .exec(conn)
-            .await?;
         let rows = region_ids
             .iter()
             .map(|region_id| campaign_region::ActiveModel {
                 campaign_id: Set(campaign_id),
                 region_id: Set(*region_id),
             });
-        campaign_region::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
+        db::replace_links(conn, campaign_region::Column::CampaignId, campaign_id, rows).await?;
     }
     Ok(())
 }

@@ -7,11 +7,12 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use entities::{
     advocacy_goal, campaign, campaign_goal, campaign_region,
     enums::{ApprovalDecision, Role},
-    joint_action, opt_in, partner, position, position_approval, position_version, region, user,
+    joint_action, opt_in, partner, policy_update, policy_update_campaign, policy_update_topic,
+    position, position_approval, position_version, region, user,
 };
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, JoinType, PrimaryKeyToColumn,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TryGetable,
     sea_query::{Asterisk, Expr, ExprTrait},
 };
 
@@ -53,6 +54,12 @@ impl Keyed for joint_action::Model {
 }
 
 impl Keyed for opt_in::Model {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Keyed for policy_update::Model {
     fn key(&self) -> i64 {
         self.id
     }
@@ -136,22 +143,35 @@ impl Loader<i64> for StaffByRegion {
     }
 }
 
-/// The ids a link table pairs with each key (a campaign's goals, its regions).
-pub struct Links<E: EntityTrait> {
+/// The values a link table pairs with each key (a campaign's goal ids, an update's topics).
+pub struct Links<E: EntityTrait, T = i64> {
     db: DatabaseConnection,
     from: E::Column,
     to: E::Column,
+    value: PhantomData<fn() -> T>,
 }
 
-impl<E> Loader<i64> for Links<E>
+impl<E: EntityTrait, T> Links<E, T> {
+    fn new(db: &DatabaseConnection, from: E::Column, to: E::Column) -> Self {
+        Self {
+            db: db.clone(),
+            from,
+            to,
+            value: PhantomData,
+        }
+    }
+}
+
+impl<E, T> Loader<i64> for Links<E, T>
 where
     E: EntityTrait,
+    T: TryGetable + Clone + Send + Sync + 'static,
 {
-    type Value = Vec<i64>;
+    type Value = Vec<T>;
     type Error = Arc<DbErr>;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<i64>>, Self::Error> {
-        let pairs: Vec<(i64, i64)> = E::find()
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<T>>, Self::Error> {
+        let pairs: Vec<(i64, T)> = E::find()
             .select_only()
             .column(self.from)
             .column(self.to)
@@ -160,7 +180,7 @@ where
             .into_tuple()
             .all(&self.db)
             .await?;
-        let mut grouped: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
         for (from, to) in pairs {
             grouped.entry(from).or_default().push(to);
         }
@@ -332,6 +352,9 @@ pub struct Loaders {
     pub positions: DataLoader<ById<position::Entity>>,
     pub campaign_goal_ids: DataLoader<Links<campaign_goal::Entity>>,
     pub campaign_region_ids: DataLoader<Links<campaign_region::Entity>>,
+    pub update_topics: DataLoader<Links<policy_update_topic::Entity, String>>,
+    pub update_campaign_ids: DataLoader<Links<policy_update_campaign::Entity>>,
+    pub policy_updates: DataLoader<ById<policy_update::Entity>>,
     pub campaign_actions: DataLoader<ChildPages<joint_action::Entity>>,
     pub campaign_action_counts: DataLoader<ChildCounts<joint_action::Entity>>,
     pub campaign_positions: DataLoader<ChildPages<position::Entity>>,
@@ -355,16 +378,27 @@ impl Loaders {
             campaigns: batching(ById::new(db.clone())),
             joint_actions: batching(ById::new(db.clone())),
             positions: batching(ById::new(db.clone())),
-            campaign_goal_ids: batching(Links {
-                db: db.clone(),
-                from: campaign_goal::Column::CampaignId,
-                to: campaign_goal::Column::GoalId,
-            }),
-            campaign_region_ids: batching(Links {
-                db: db.clone(),
-                from: campaign_region::Column::CampaignId,
-                to: campaign_region::Column::RegionId,
-            }),
+            policy_updates: batching(ById::new(db.clone())),
+            campaign_goal_ids: batching(Links::new(
+                db,
+                campaign_goal::Column::CampaignId,
+                campaign_goal::Column::GoalId,
+            )),
+            campaign_region_ids: batching(Links::new(
+                db,
+                campaign_region::Column::CampaignId,
+                campaign_region::Column::RegionId,
+            )),
+            update_topics: batching(Links::new(
+                db,
+                policy_update_topic::Column::UpdateId,
+                policy_update_topic::Column::Topic,
+            )),
+            update_campaign_ids: batching(Links::new(
+                db,
+                policy_update_campaign::Column::UpdateId,
+                policy_update_campaign::Column::CampaignId,
+            )),
             campaign_actions: batching(ChildPages::new(
                 db,
                 joint_action::Column::CampaignId,

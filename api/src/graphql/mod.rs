@@ -16,6 +16,7 @@ use crate::{
     campaigns::graphql::{CampaignMutation, CampaignQuery},
     joint_actions::graphql::{JointActionMutation, JointActionQuery, JointActionSubscription},
     partners::graphql::{PartnerMutation, PartnerQuery},
+    policy_updates::graphql::{PolicyUpdateMutation, PolicyUpdateQuery, PolicyUpdateSubscription},
     positions::graphql::{PositionMutation, PositionQuery},
     regions::graphql::RegionQuery,
     state::AppState,
@@ -38,6 +39,7 @@ pub struct Query(
     JointActionQuery,
     PositionQuery,
     SupportRequestQuery,
+    PolicyUpdateQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -49,10 +51,11 @@ pub struct Mutation(
     JointActionMutation,
     PositionMutation,
     SupportRequestMutation,
+    PolicyUpdateMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(JointActionSubscription);
+pub struct Subscription(JointActionSubscription, PolicyUpdateSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

@@ -1,6 +1,7 @@
 //! HTTP routes: the GraphQL endpoint and its websocket, health checks, and the small pages that
 //! links in messages open.
 
+mod feeds;
 mod graphql;
 mod pages;
 
@@ -20,6 +21,8 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
         .at("/graphql", get(graphql::query).post(graphql::query))
         .at("/graphql/ws", get(graphql::websocket))
         .at("/health", get(health))
+        .at("/feeds/updates.atom", get(feeds::updates_feed))
+        .at("/updates/:id", get(feeds::update_page))
         .at("/ready", get(ready))
         .at(
             "/invitations/accept",

@@ -34,7 +34,8 @@ struct Message<'a> {
     body: &'a str,
 }
 
-fn page(template: &impl Template, status: StatusCode) -> Response {
+/// A page rendered from its template, or a plain 500 if the template fails.
+pub fn render(template: &impl Template, status: StatusCode) -> Response {
     match template.render() {
         Ok(html) => Html(html).with_status(status).into_response(),
         Err(error) => {
@@ -45,7 +46,7 @@ fn page(template: &impl Template, status: StatusCode) -> Response {
 }
 
 fn message(title: &str, body: &str, status: StatusCode) -> Response {
-    page(&Message { title, body }, status)
+    render(&Message { title, body }, status)
 }
 
 /// The page an invitation link opens: a form for a name and a password.
@@ -53,7 +54,7 @@ fn message(title: &str, body: &str, status: StatusCode) -> Response {
 pub async fn invitation_form(Query(query): Query<TokenQuery>) -> Response {
     match query.token.as_deref() {
         Some(token) if !token.is_empty() => {
-            page(&InvitationForm { token, error: None }, StatusCode::OK)
+            render(&InvitationForm { token, error: None }, StatusCode::OK)
         }
         _ => message(
             "Invitation link incomplete",
@@ -89,7 +90,7 @@ pub async fn accept_invitation(
             "You can now sign in with your email address and the password you chose.",
             StatusCode::OK,
         ),
-        Err(error) => page(
+        Err(error) => render(
             &InvitationForm {
                 token: &form.token,
                 error: Some(error.to_string()),
@@ -97,4 +98,13 @@ pub async fn accept_invitation(
             StatusCode::BAD_REQUEST,
         ),
     }
+}
+
+/// The page for a link that leads nowhere (or nowhere the reader may go).
+pub fn not_found() -> Response {
+    message(
+        "Not found",
+        "There is nothing at this address, or it is not public.",
+        StatusCode::NOT_FOUND,
+    )
 }

@@ -489,7 +489,10 @@ impl JointActionSubscription {
                     change,
                     opt_in_count,
                     at,
-                } = event;
+                } = event
+                else {
+                    return None;
+                };
                 if action_id != action.id {
                     return None;
                 }

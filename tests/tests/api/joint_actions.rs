@@ -1,8 +1,7 @@
 use chrono::{Duration, Utc};
-use futures_util::{SinkExt, StreamExt, future::join_all};
+use futures_util::future::join_all;
 use serde_json::{Value, json};
-use tests::{TestApp, error_code};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use tests::{Socket, TestApp, error_code, next};
 
 use crate::world::{PARTNER_NAMES, names, world};
 
@@ -432,54 +431,14 @@ async fn managers_edit_actions_and_check_the_dates() {
     );
 }
 
-async fn subscribe(
-    app: &TestApp,
-    action: &str,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let mut request = format!("ws://{}/graphql/ws", app.address)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
-    socket
-        .send(Message::text(
-            json!({ "type": "connection_init", "payload": {} }).to_string(),
-        ))
-        .await
-        .expect("send");
-    assert_eq!(next(&mut socket).await["type"], "connection_ack");
-    let query = "subscription($a: ID!) { jointActionOptInsChanged(actionId: $a) {
-        optInCount change partner { name } action { id } } }";
-    socket
-        .send(Message::text(
-            json!({ "id": "live", "type": "subscribe", "payload": { "query": query, "variables": { "a": action } } })
-                .to_string(),
-        ))
-        .await
-        .expect("send");
-    socket
-}
-
-async fn next(
-    socket: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> Value {
-    loop {
-        let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
-            .await
-            .expect("a message within 10 seconds")
-            .expect("the socket is open")
-            .expect("a message");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).expect("json");
-        }
-    }
+async fn subscribe(app: &TestApp, action: &str) -> Socket {
+    app.subscribe(
+        None,
+        "subscription($a: ID!) { jointActionOptInsChanged(actionId: $a) {
+            optInCount change partner { name } action { id } } }",
+        json!({ "a": action }),
+    )
+    .await
 }
 
 #[tokio::test]

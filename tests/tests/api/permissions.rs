@@ -217,6 +217,34 @@ struct Campaigning {
     drafts: Vec<String>,
     own_positions: Vec<String>,
     requests: Vec<String>,
+    /// A North West policy update, and one draft and one published update per role.
+    update: String,
+    update_drafts: Vec<String>,
+    published_updates: Vec<String>,
+}
+
+async fn north_west_update(app: &TestApp, world: &World, title: String, publish: bool) -> String {
+    let token = Some(world.staff.access_token.as_str());
+    let created = app
+        .ok(
+            token,
+            "mutation($i: CreatePolicyUpdateInput!) { createPolicyUpdate(input: $i) { id } }",
+            json!({ "i": { "title": title, "summary": "s", "body": "b", "kind": "RESOURCE", "regionId": world.north_west } }),
+        )
+        .await;
+    let id = created["createPolicyUpdate"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if publish {
+        app.ok(
+            token,
+            "mutation($id: ID!) { publishPolicyUpdate(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    }
+    id
 }
 
 /// Roles in the same order as [`ROLES`], taken from the campaigning world: the North West
@@ -243,7 +271,11 @@ async fn campaigning(app: &TestApp) -> Campaigning {
     let mut drafts = Vec::new();
     let mut own_positions = Vec::new();
     let mut requests = Vec::new();
+    let mut update_drafts = Vec::new();
+    let mut published_updates = Vec::new();
     for role in 0..ROLES.len() {
+        update_drafts.push(north_west_update(app, &world, format!("Draft {role}"), false).await);
+        published_updates.push(north_west_update(app, &world, format!("Live {role}"), true).await);
         drafts.push(world.draft_campaign(app, &format!("Draft {role}")).await);
         own_positions.push(
             world
@@ -264,7 +296,11 @@ async fn campaigning(app: &TestApp) -> Campaigning {
                 .to_owned(),
         );
     }
+    let update = north_west_update(app, &world, "Shared".to_owned(), false).await;
     Campaigning {
+        update,
+        update_drafts,
+        published_updates,
         world,
         campaign,
         action,
@@ -371,6 +407,42 @@ fn campaign_cases() -> Vec<Case<Campaigning>> {
             expected: ACT_FOR_A_PARTNER,
         },
         Case {
+            name: "createPolicyUpdate for the North West",
+            query: "mutation($i: CreatePolicyUpdateInput!) { createPolicyUpdate(input: $i) { id } }",
+            variables: |c, role| {
+                json!({ "i": { "title": format!("Update {role}"), "summary": "s", "body": "b",
+                "kind": "EVENT", "regionId": c.world.north_west } })
+            },
+            expected: RUN,
+        },
+        Case {
+            name: "createPolicyUpdate national",
+            query: "mutation($i: CreatePolicyUpdateInput!) { createPolicyUpdate(input: $i) { id } }",
+            variables: |_, role| {
+                json!({ "i": { "title": format!("National update {role}"), "summary": "s", "body": "b",
+                "kind": "EVENT" } })
+            },
+            expected: [ANON, OK, OK, OK, DENIED, DENIED],
+        },
+        Case {
+            name: "updatePolicyUpdate (a North West update)",
+            query: "mutation($id: ID!, $i: UpdatePolicyUpdateInput!) { updatePolicyUpdate(id: $id, input: $i) { id } }",
+            variables: |c, role| json!({ "id": c.update, "i": { "summary": format!("Edited by {role}") } }),
+            expected: RUN,
+        },
+        Case {
+            name: "publishPolicyUpdate",
+            query: "mutation($id: ID!) { publishPolicyUpdate(id: $id) { id } }",
+            variables: |c, role| json!({ "id": c.update_drafts[role] }),
+            expected: RUN,
+        },
+        Case {
+            name: "archivePolicyUpdate",
+            query: "mutation($id: ID!) { archivePolicyUpdate(id: $id) { id } }",
+            variables: |c, role| json!({ "id": c.published_updates[role] }),
+            expected: RUN,
+        },
+        Case {
             name: "updateSupportRequest (a North West partner's)",
             query: "mutation($id: ID!) { updateSupportRequest(id: $id, status: ACCEPTED) { id } }",
             variables: |c, role| json!({ "id": c.requests[role] }),
@@ -380,7 +452,7 @@ fn campaign_cases() -> Vec<Case<Campaigning>> {
 }
 
 #[tokio::test]
-async fn every_role_against_every_campaigning_mutation() {
+async fn every_role_against_every_campaign_and_update_mutation() {
     let app = TestApp::spawn().await;
     let fixture = campaigning(&app).await;
     let sessions = world_sessions(&fixture.world);

@@ -1,0 +1,528 @@
+//! Policy updates: what changed and what people can do about it.
+//!
+//! Who may do what, in one place:
+//! - ADMIN posts and edits any update; STAFF post for their own region or nationally, and edit
+//!   their region's updates and national ones;
+//! - drafts, and updates scheduled for later, are for staff and admins only; once live, PUBLIC
+//!   updates are for everyone and PARTNERS updates for anyone signed in (staff and members);
+//! - the lifecycle is DRAFT → PUBLISHED → ARCHIVED; a correction after publishing keeps the
+//!   earlier wording and marks the update as updated.
+
+pub mod graphql;
+pub mod search;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{
+    enums::{Audience, UpdateKind, UpdateStatus},
+    policy_update, policy_update_campaign, policy_update_revision, policy_update_topic,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, Select, sea_query::Query,
+};
+use serde_json::json;
+
+use crate::{
+    audit::{self, Change},
+    auth::{Actor, Viewer},
+    db,
+    events::Event,
+    graphql::error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+pub const MAX_TITLE_LEN: usize = 200;
+pub const MAX_SUMMARY_LEN: usize = 1_000;
+pub const MAX_BODY_LEN: usize = 50_000;
+pub const MAX_TOPICS: usize = 10;
+pub const MAX_TOPIC_LEN: usize = 40;
+pub const MAX_CAMPAIGNS: usize = 20;
+/// How far in the past a publishing time may be (clocks differ a little).
+const PUBLISH_LEEWAY: Duration = Duration::minutes(5);
+
+pub fn can_post(actor: &Actor, region_id: Option<i64>) -> bool {
+    actor.is_admin() || (actor.is_staff() && (region_id.is_none() || actor.is_staff_of(region_id)))
+}
+
+pub fn can_manage(actor: &Actor, update: &policy_update::Model) -> bool {
+    can_post(actor, update.region_id)
+}
+
+/// Whether the viewer may read the update now.
+pub fn can_see(viewer: &Viewer, update: &policy_update::Model, now: DateTime<Utc>) -> bool {
+    let actor = viewer.signed_in();
+    if actor.is_some_and(Actor::is_team) {
+        return true;
+    }
+    is_live(update, now) && (update.audience == Audience::Public || actor.is_some())
+}
+
+fn is_live(update: &policy_update::Model, now: DateTime<Utc>) -> bool {
+    update.status != UpdateStatus::Draft && update.published_at.is_some_and(|at| at <= now)
+}
+
+/// Markdown to HTML with anything that could run script (or restyle the page) removed.
+pub fn render_markdown(markdown: &str) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(markdown));
+    ammonia::clean(&html)
+}
+
+/// Tags as stored: lower case, words joined by hyphens, letters and digits only.
+pub fn normalise_topic(raw: &str) -> Option<String> {
+    let words: Vec<String> = raw
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    (!words.is_empty()).then(|| words.join("-"))
+}
+
+pub struct NewUpdate {
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub kind: UpdateKind,
+    pub region_id: Option<i64>,
+    pub audience: Audience,
+    pub topics: BTreeSet<String>,
+    pub campaign_ids: BTreeSet<i64>,
+}
+
+#[derive(Default)]
+pub struct UpdateChanges {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub body: Option<String>,
+    pub kind: Option<UpdateKind>,
+    pub region_id: Option<Option<i64>>,
+    pub audience: Option<Audience>,
+    pub topics: Option<BTreeSet<String>>,
+    pub campaign_ids: Option<BTreeSet<i64>>,
+}
+
+impl UpdateChanges {
+    fn rewords(&self) -> bool {
+        self.title.is_some() || self.summary.is_some() || self.body.is_some()
+    }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    new: NewUpdate,
+) -> ApiResult<policy_update::Model> {
+    if !can_post(actor, new.region_id) {
+        return Err(ApiError::Forbidden(
+            "staff post updates for their own region or nationally",
+        ));
+    }
+    check_references(db, new.region_id, &new.campaign_ids).await?;
+    let txn = db::begin_write(db).await?;
+    let created = policy_update::Entity::insert(policy_update::ActiveModel {
+        body_html: Set(render_markdown(&new.body)),
+        title: Set(new.title),
+        summary: Set(new.summary),
+        body: Set(new.body),
+        kind: Set(new.kind),
+        region_id: Set(new.region_id),
+        audience: Set(new.audience),
+        status: Set(UpdateStatus::Draft),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    replace_links(&txn, created.id, Some(&new.topics), Some(&new.campaign_ids)).await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("policy_update.create", "policy_update", created.id)
+            .with_detail(json!({ "title": created.title })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    changes: UpdateChanges,
+) -> ApiResult<policy_update::Model> {
+    if let Some(region_id) = changes.region_id {
+        check_references(db, region_id, &BTreeSet::new()).await?;
+        if !can_post(actor, region_id) {
+            return Err(ApiError::Forbidden(
+                "staff post updates for their own region or nationally",
+            ));
+        }
+    }
+    if let Some(campaign_ids) = &changes.campaign_ids {
+        check_references(db, None, campaign_ids).await?;
+    }
+    let txn = db::begin_write(db).await?;
+    let current = lock_for_manager(&txn, actor, id).await?;
+    let correcting = current.status != UpdateStatus::Draft && changes.rewords();
+    if correcting {
+        keep_wording(&txn, &current, actor, now).await?;
+    }
+    let mut row: policy_update::ActiveModel = current.into();
+    if let Some(title) = changes.title.clone() {
+        row.title = Set(title);
+    }
+    if let Some(summary) = changes.summary.clone() {
+        row.summary = Set(summary);
+    }
+    if let Some(body) = changes.body.clone() {
+        row.body_html = Set(render_markdown(&body));
+        row.body = Set(body);
+    }
+    if let Some(kind) = changes.kind {
+        row.kind = Set(kind);
+    }
+    if let Some(region_id) = changes.region_id {
+        row.region_id = Set(region_id);
+    }
+    if let Some(audience) = changes.audience {
+        row.audience = Set(audience);
+    }
+    if correcting {
+        row.corrected_at = Set(Some(now));
+    }
+    row.updated_at = Set(now);
+    let updated = policy_update::Entity::update(row).exec(&txn).await?;
+    replace_links(
+        &txn,
+        id,
+        changes.topics.as_ref(),
+        changes.campaign_ids.as_ref(),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("policy_update.update", "policy_update", id)
+            .with_detail(json!({ "correction": correcting })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Publishes a draft now, or at `at`. An update that goes live now is announced in the same
+/// transaction; a later one is announced by [`announce_due`] when its time comes.
+pub async fn publish(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> ApiResult<policy_update::Model> {
+    let now = state.now();
+    let at = match at {
+        Some(at) if at < now - PUBLISH_LEEWAY => {
+            return Err(ApiError::bad_input("at", "must not be in the past"));
+        }
+        Some(at) => at.max(now),
+        None => now,
+    };
+    let txn = db::begin_write(&state.db).await?;
+    let current = lock_for_manager(&txn, actor, id).await?;
+    if current.status != UpdateStatus::Draft {
+        return Err(ApiError::Conflict(
+            "only a draft can be published; correct a published update with updatePolicyUpdate"
+                .to_owned(),
+        ));
+    }
+    let mut row: policy_update::ActiveModel = current.into();
+    row.status = Set(UpdateStatus::Published);
+    row.published_at = Set(Some(at));
+    row.updated_at = Set(now);
+    policy_update::Entity::update(row).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("policy_update.publish", "policy_update", id).with_detail(json!({ "at": at })),
+    )
+    .await?;
+    let announced = if at <= now {
+        claim_announcement(&txn, id, now).await?
+    } else {
+        None
+    };
+    txn.commit().await?;
+    if let Some(event) = announced {
+        state.events.publish(event).await;
+    }
+    find(&state.db, id).await
+}
+
+pub async fn archive(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+) -> ApiResult<policy_update::Model> {
+    let txn = db::begin_write(db).await?;
+    let current = lock_for_manager(&txn, actor, id).await?;
+    if current.status != UpdateStatus::Published {
+        return Err(ApiError::Conflict(
+            "only a published update can be archived".to_owned(),
+        ));
+    }
+    let mut row: policy_update::ActiveModel = current.into();
+    row.status = Set(UpdateStatus::Archived);
+    row.updated_at = Set(now);
+    let archived = policy_update::Entity::update(row).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor.user_id,
+        now,
+        Change::new("policy_update.archive", "policy_update", id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(archived)
+}
+
+/// Announces every published update whose time has come and that nobody has announced yet.
+/// Each is claimed by a conditional UPDATE, so with several server instances each update is
+/// announced by exactly one of them.
+pub async fn announce_due(state: &AppState) -> ApiResult<usize> {
+    let now = state.now();
+    let due: Vec<i64> = policy_update::Entity::find()
+        .select_only()
+        .column(policy_update::Column::Id)
+        .filter(policy_update::Column::Status.eq(UpdateStatus::Published))
+        .filter(policy_update::Column::AnnouncedAt.is_null())
+        .filter(policy_update::Column::PublishedAt.lte(now))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut announced = 0;
+    for id in due {
+        let txn = db::begin_write(&state.db).await?;
+        let event = claim_announcement(&txn, id, now).await?;
+        txn.commit().await?;
+        if let Some(event) = event {
+            state.events.publish(event).await;
+            announced += 1;
+        }
+    }
+    Ok(announced)
+}
+
+/// Marks the update announced if nobody has; the event to send once the transaction commits.
+async fn claim_announcement(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<Event>> {
+    let claimed = policy_update::Entity::update_many()
+        .col_expr(
+            policy_update::Column::AnnouncedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(policy_update::Column::Id.eq(id))
+        .filter(policy_update::Column::AnnouncedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1;
+    if !claimed {
+        return Ok(None);
+    }
+    let update = find(conn, id).await?;
+    let topics = topics_of(conn, id).await?;
+    Ok(Some(Event::PolicyUpdatePublished {
+        update_id: id,
+        region_id: update.region_id,
+        topics,
+        at: now,
+    }))
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: i64) -> ApiResult<policy_update::Model> {
+    policy_update::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound("policy update"))
+}
+
+pub async fn topics_of(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Vec<String>> {
+    Ok(policy_update_topic::Entity::find()
+        .select_only()
+        .column(policy_update_topic::Column::Topic)
+        .filter(policy_update_topic::Column::UpdateId.eq(id))
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+async fn lock_for_manager(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+) -> ApiResult<policy_update::Model> {
+    let current = policy_update::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound("policy update"))?;
+    if !can_manage(actor, &current) {
+        return Err(ApiError::Forbidden("you cannot change this update"));
+    }
+    Ok(current)
+}
+
+async fn keep_wording(
+    conn: &impl ConnectionTrait,
+    current: &policy_update::Model,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    policy_update_revision::Entity::insert(policy_update_revision::ActiveModel {
+        update_id: Set(current.id),
+        title: Set(current.title.clone()),
+        summary: Set(current.summary.clone()),
+        body: Set(current.body.clone()),
+        replaced_by: Set(actor.user_id),
+        replaced_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+async fn check_references(
+    db: &DatabaseConnection,
+    region_id: Option<i64>,
+    campaign_ids: &BTreeSet<i64>,
+) -> ApiResult<()> {
+    if let Some(region_id) = region_id {
+        crate::regions::existing(db, "regionId", region_id).await?;
+    }
+    if !campaign_ids.is_empty() {
+        let found = entities::campaign::Entity::find()
+            .filter(entities::campaign::Column::Id.is_in(campaign_ids.iter().copied()))
+            .all(db)
+            .await?
+            .len();
+        if found != campaign_ids.len() {
+            return Err(ApiError::bad_input(
+                "campaignIds",
+                "names an unknown campaign",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn replace_links(
+    conn: &impl ConnectionTrait,
+    update_id: i64,
+    topics: Option<&BTreeSet<String>>,
+    campaign_ids: Option<&BTreeSet<i64>>,
+) -> ApiResult<()> {
+    if let Some(topics) = topics {
+        let rows = topics.iter().map(|topic| policy_update_topic::ActiveModel {
+            update_id: Set(update_id),
+            topic: Set(topic.clone()),
+        });
+        db::replace_links(conn, policy_update_topic::Column::UpdateId, update_id, rows).await?;
+    }
+    if let Some(campaign_ids) = campaign_ids {
+        let rows = campaign_ids
+            .iter()
+            .map(|campaign_id| policy_update_campaign::ActiveModel {
+                update_id: Set(update_id),
+                campaign_id: Set(*campaign_id),
+            });
+        db::replace_links(
+            conn,
+            policy_update_campaign::Column::UpdateId,
+            update_id,
+            rows,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[derive(Default, Clone)]
+pub struct ListFilter {
+    /// `Some(None)`: national updates only.
+    pub region_id: Option<Option<i64>>,
+    pub topic: Option<String>,
+    pub kind: Option<UpdateKind>,
+    pub campaign_id: Option<i64>,
+    pub search: Option<String>,
+    /// Staff and admins may list drafts and archived updates; everyone else sees live ones.
+    pub status: Option<UpdateStatus>,
+}
+
+/// The updates the viewer may list, filtered; archived ones only when asked for by the team.
+pub fn visible(
+    backend: DbBackend,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+    filter: &ListFilter,
+) -> Select<policy_update::Entity> {
+    let team = viewer.signed_in().is_some_and(Actor::is_team);
+    let mut query = policy_update::Entity::find();
+    query = match filter.status {
+        Some(status) if team => query.filter(policy_update::Column::Status.eq(status)),
+        _ => query
+            .filter(policy_update::Column::Status.eq(UpdateStatus::Published))
+            .filter(policy_update::Column::PublishedAt.lte(now)),
+    };
+    if viewer.signed_in().is_none() {
+        query = query.filter(policy_update::Column::Audience.eq(Audience::Public));
+    }
+    if let Some(region_id) = filter.region_id {
+        query = query.filter(match region_id {
+            Some(region_id) => policy_update::Column::RegionId.eq(region_id),
+            None => policy_update::Column::RegionId.is_null(),
+        });
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(policy_update::Column::Kind.eq(kind));
+    }
+    if let Some(topic) = &filter.topic {
+        query = query.filter(
+            policy_update::Column::Id.in_subquery(
+                Query::select()
+                    .column(policy_update_topic::Column::UpdateId)
+                    .from(policy_update_topic::Entity)
+                    .and_where(policy_update_topic::Column::Topic.eq(topic.clone()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(campaign_id) = filter.campaign_id {
+        query = query.filter(
+            policy_update::Column::Id.in_subquery(
+                Query::select()
+                    .column(policy_update_campaign::Column::UpdateId)
+                    .from(policy_update_campaign::Entity)
+                    .and_where(policy_update_campaign::Column::CampaignId.eq(campaign_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(search) = &filter.search {
+        query = query.filter(search::matches(backend, search));
+    }
+    query
+}

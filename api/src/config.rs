@@ -69,6 +69,18 @@ pub struct Settings {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Where email goes: `smtp://host:port`. When unset, each email is written as an `.eml`
+    /// file under DATA_DIR/mail instead.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of every email.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Partner network <updates@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
 }
 
 /// The signing secret; never printed.
@@ -98,6 +110,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub invitation_ttl: Duration,
     pub max_body_bytes: usize,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
 }
 
 impl Config {
@@ -135,6 +149,8 @@ impl Config {
             refresh_token_ttl: Duration::seconds(settings.refresh_token_ttl_seconds.into()),
             invitation_ttl: Duration::seconds(settings.invitation_ttl_seconds.into()),
             max_body_bytes: settings.max_body_bytes,
+            smtp_url: settings.smtp_url,
+            mail_from: settings.mail_from,
         })
     }
 

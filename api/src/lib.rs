@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod input;
 pub mod joint_actions;
+pub mod mailing;
 pub mod partners;
 pub mod policy_updates;
 pub mod positions;
@@ -86,6 +87,13 @@ impl Started {
             self.state.clone(),
             stopping.clone(),
         ));
+        let mailer = mailing::outbox::Mailer::from_config(&self.state.config)
+            .map_err(std::io::Error::other)?;
+        let postman = tokio::spawn(mailing::outbox::run_worker(
+            self.state.clone(),
+            mailer,
+            stopping.clone(),
+        ));
         let schema = graphql::build_schema(self.state.clone());
         let app = http::routes(self.state, schema);
         let served = Server::new_with_acceptor(self.acceptor)
@@ -94,6 +102,7 @@ impl Started {
         stopping.cancel();
         let _ = relay.await;
         let _ = announcer.await;
+        let _ = postman.await;
         served
     }
 }

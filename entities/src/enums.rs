@@ -181,3 +181,64 @@ pub enum UpdateStatus {
     #[sea_orm(string_value = "ARCHIVED")]
     Archived,
 }
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Frequency {
+    #[sea_orm(string_value = "IMMEDIATE")]
+    Immediate,
+    #[sea_orm(string_value = "DAILY")]
+    Daily,
+    #[sea_orm(string_value = "WEEKLY")]
+    Weekly,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum SubscriberStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    #[sea_orm(string_value = "UNSUBSCRIBED")]
+    Unsubscribed,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum MailKind {
+    /// Asks a new subscriber to confirm.
+    #[sea_orm(string_value = "CONFIRMATION")]
+    Confirmation,
+    /// Tells a confirmed subscriber who subscribed again where to manage their subscription.
+    #[sea_orm(string_value = "NOTICE")]
+    Notice,
+    /// One policy update, sent as it is published.
+    #[sea_orm(string_value = "UPDATE")]
+    Update,
+    /// One policy update, gathered with others into a daily or weekly digest.
+    #[sea_orm(string_value = "DIGEST")]
+    Digest,
+    #[sea_orm(string_value = "INVITATION")]
+    Invitation,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum MailStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    /// Gave up after the last attempt.
+    #[sea_orm(string_value = "DEAD")]
+    Dead,
+}

@@ -7,6 +7,7 @@ mod common;
 mod m20261124_000001_foundation;
 mod m20261124_000002_campaigns;
 mod m20261128_000003_policy_updates;
+mod m20261128_000004_mailing_list;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_foundation::Migration),
             Box::new(m20261124_000002_campaigns::Migration),
             Box::new(m20261128_000003_policy_updates::Migration),
+            Box::new(m20261128_000004_mailing_list::Migration),
         ]
     }
 }

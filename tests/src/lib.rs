@@ -159,6 +159,8 @@ pub fn default_settings(dir: &std::path::Path) -> Settings {
         refresh_token_ttl_seconds: 30 * 24 * 3600,
         invitation_ttl_seconds: 7 * 24 * 3600,
         max_body_bytes: 256 * 1024,
+        smtp_url: None,
+        mail_from: "Partner network <updates@charity.example.org>".to_owned(),
     }
 }
 

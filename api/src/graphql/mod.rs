@@ -15,6 +15,7 @@ use crate::{
     auth::graphql::{AuthMutation, AuthQuery},
     campaigns::graphql::{CampaignMutation, CampaignQuery},
     joint_actions::graphql::{JointActionMutation, JointActionQuery, JointActionSubscription},
+    mailing::graphql::{MailingMutation, MailingQuery},
     partners::graphql::{PartnerMutation, PartnerQuery},
     policy_updates::graphql::{PolicyUpdateMutation, PolicyUpdateQuery, PolicyUpdateSubscription},
     positions::graphql::{PositionMutation, PositionQuery},
@@ -40,6 +41,7 @@ pub struct Query(
     PositionQuery,
     SupportRequestQuery,
     PolicyUpdateQuery,
+    MailingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -52,6 +54,7 @@ pub struct Mutation(
     PositionMutation,
     SupportRequestMutation,
     PolicyUpdateMutation,
+    MailingMutation,
 );
 
 #[derive(MergedSubscription, Default)]

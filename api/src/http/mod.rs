@@ -4,6 +4,7 @@
 mod feeds;
 mod graphql;
 mod pages;
+mod subscriptions;
 
 use std::time::Instant;
 
@@ -23,6 +24,18 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
         .at("/health", get(health))
         .at("/feeds/updates.atom", get(feeds::updates_feed))
         .at("/updates/:id", get(feeds::update_page))
+        .at(
+            "/subscriptions/confirm",
+            get(subscriptions::confirm_page).post(subscriptions::confirm),
+        )
+        .at(
+            "/subscriptions/unsubscribe",
+            get(subscriptions::unsubscribe_page).post(subscriptions::unsubscribe),
+        )
+        .at(
+            "/subscriptions/preferences",
+            get(subscriptions::preferences_page).post(subscriptions::save_preferences),
+        )
         .at("/ready", get(ready))
         .at(
             "/invitations/accept",

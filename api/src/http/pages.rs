@@ -45,7 +45,7 @@ pub fn render(template: &impl Template, status: StatusCode) -> Response {
     }
 }
 
-fn message(title: &str, body: &str, status: StatusCode) -> Response {
+pub fn message(title: &str, body: &str, status: StatusCode) -> Response {
     render(&Message { title, body }, status)
 }
 

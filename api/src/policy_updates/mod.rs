@@ -343,6 +343,7 @@ async fn claim_announcement(
         return Ok(None);
     }
     let update = find(conn, id).await?;
+    crate::mailing::outbox::enqueue_update(conn, &update, now).await?;
     let topics = topics_of(conn, id).await?;
     Ok(Some(Event::PolicyUpdatePublished {
         update_id: id,

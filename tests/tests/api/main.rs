@@ -10,6 +10,7 @@ mod feeds;
 mod http;
 mod invitations;
 mod joint_actions;
+mod mailing;
 mod pagination;
 mod partners;
 mod permissions;

@@ -1,0 +1,259 @@
+//! The pages the links in mailing-list emails open. Following a link changes nothing: each
+//! page asks for a button press (a POST), so mail scanners that fetch links confirm or
+//! unsubscribe nobody. The unsubscribe address also takes the RFC 8058 one-click POST.
+
+use askama::Template;
+use entities::enums::Frequency;
+use poem::{
+    Request, Response, handler,
+    http::StatusCode,
+    web::{Data, Form, Query},
+};
+use serde::Deserialize;
+
+use super::pages::{message, render};
+use crate::{
+    graphql::error::ApiError,
+    mailing::{self, Interests},
+    state::AppState,
+};
+
+#[derive(Deserialize)]
+pub struct TokenParam {
+    token: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "subscription_action.html")]
+struct ActionPage<'a> {
+    title: &'a str,
+    text: &'a str,
+    token: &'a str,
+    button: &'a str,
+}
+
+fn missing_token() -> Response {
+    message(
+        "Link incomplete",
+        "This link has no token in it. Open the link from your email again.",
+        StatusCode::BAD_REQUEST,
+    )
+}
+
+fn refusal(error: &ApiError) -> Response {
+    let status = match error {
+        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    message("That did not work", &error.to_string(), status)
+}
+
+/// `GET /subscriptions/confirm?token=…`: a button that confirms.
+#[handler]
+pub async fn confirm_page(Query(query): Query<TokenParam>) -> Response {
+    let Some(token) = query.token.filter(|token| !token.is_empty()) else {
+        return missing_token();
+    };
+    render(
+        &ActionPage {
+            title: "Confirm your subscription",
+            text: mailing::CONSENT_WORDING,
+            token: &token,
+            button: "Confirm my subscription",
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    token: String,
+}
+
+#[handler]
+pub async fn confirm(Data(state): Data<&AppState>, Form(form): Form<TokenForm>) -> Response {
+    match mailing::confirm(state, &form.token, "confirmation page").await {
+        Ok(_) => message(
+            "Subscription confirmed",
+            "Thank you: your subscription is confirmed. Every email we send has links to change what you receive or to leave.",
+            StatusCode::OK,
+        ),
+        Err(error) => refusal(&error),
+    }
+}
+
+/// `GET /subscriptions/unsubscribe?token=…`: a button that unsubscribes.
+#[handler]
+pub async fn unsubscribe_page(Query(query): Query<TokenParam>) -> Response {
+    let Some(token) = query.token.filter(|token| !token.is_empty()) else {
+        return missing_token();
+    };
+    render(
+        &ActionPage {
+            title: "Unsubscribe",
+            text: "Press the button to stop every email from us.",
+            token: &token,
+            button: "Unsubscribe",
+        },
+        StatusCode::OK,
+    )
+}
+
+/// `POST /subscriptions/unsubscribe`: from the page's button (token in the form) or a mail
+/// client's one-click request (token in the address, `List-Unsubscribe=One-Click` as body).
+#[handler]
+pub async fn unsubscribe(
+    request: &Request,
+    Data(state): Data<&AppState>,
+    body: poem::Body,
+) -> Response {
+    let from_address = request.uri().query().and_then(|query| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == "token")
+            .map(|(_, value)| value.into_owned())
+    });
+    let from_form = match body.into_bytes_limit(4096).await {
+        Ok(bytes) => url::form_urlencoded::parse(&bytes)
+            .find(|(key, _)| key == "token")
+            .map(|(_, value)| value.into_owned()),
+        Err(_) => None,
+    };
+    let Some(token) = from_form.or(from_address) else {
+        return missing_token();
+    };
+    match mailing::unsubscribe(state, &token).await {
+        Ok(_) => message(
+            "You are unsubscribed",
+            "We will send you no more emails.",
+            StatusCode::OK,
+        ),
+        Err(error) => refusal(&error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "preferences.html")]
+struct PreferencesPage<'a> {
+    token: &'a str,
+    notice: Option<&'a str>,
+    frequencies: Vec<(&'static str, &'static str)>,
+    frequency: &'static str,
+    regions: Vec<(i64, String)>,
+    region: Option<i64>,
+    topics: String,
+    unsubscribe: String,
+}
+
+fn frequency_value(frequency: Frequency) -> &'static str {
+    match frequency {
+        Frequency::Immediate => "IMMEDIATE",
+        Frequency::Daily => "DAILY",
+        Frequency::Weekly => "WEEKLY",
+    }
+}
+
+async fn preferences(state: &AppState, token: &str, notice: Option<&str>) -> Response {
+    let found = match mailing::export(state, token).await {
+        Ok(found) => found,
+        Err(error) => return refusal(&error),
+    };
+    let frequency = match found["frequency"].as_str() {
+        Some("DAILY") => Frequency::Daily,
+        Some("WEEKLY") => Frequency::Weekly,
+        _ => Frequency::Immediate,
+    };
+    let topics: Vec<&str> = found["topics"]
+        .as_array()
+        .map(|topics| topics.iter().filter_map(|t| t.as_str()).collect())
+        .unwrap_or_default();
+    render(
+        &PreferencesPage {
+            token,
+            notice,
+            frequencies: vec![
+                ("IMMEDIATE", "Each update as it is published"),
+                ("DAILY", "A daily digest"),
+                ("WEEKLY", "A weekly digest"),
+            ],
+            frequency: frequency_value(frequency),
+            regions: state
+                .regions
+                .iter()
+                .map(|r| (r.id, r.name.clone()))
+                .collect(),
+            region: found["regionId"].as_i64(),
+            topics: topics.join(", "),
+            unsubscribe: state
+                .config
+                .link("/subscriptions/unsubscribe", &[("token", token)]),
+        },
+        StatusCode::OK,
+    )
+}
+
+/// `GET /subscriptions/preferences?token=…`
+#[handler]
+pub async fn preferences_page(
+    Data(state): Data<&AppState>,
+    Query(query): Query<TokenParam>,
+) -> Response {
+    match query.token.filter(|token| !token.is_empty()) {
+        Some(token) => preferences(state, &token, None).await,
+        None => missing_token(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PreferencesForm {
+    token: String,
+    frequency: String,
+    region: Option<String>,
+    topics: Option<String>,
+}
+
+#[handler]
+pub async fn save_preferences(
+    Data(state): Data<&AppState>,
+    Form(form): Form<PreferencesForm>,
+) -> Response {
+    let frequency = match form.frequency.as_str() {
+        "DAILY" => Frequency::Daily,
+        "WEEKLY" => Frequency::Weekly,
+        _ => Frequency::Immediate,
+    };
+    let region_id = form
+        .region
+        .as_deref()
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| state.regions.iter().any(|region| region.id == *id));
+    let topics = form
+        .topics
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(crate::policy_updates::normalise_topic)
+        .filter(|topic| topic.chars().count() <= crate::policy_updates::MAX_TOPIC_LEN)
+        .take(20)
+        .collect();
+    let campaign_ids = match mailing::export(state, &form.token).await {
+        Ok(found) => found["campaignIds"]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(|id| id.as_i64()).collect())
+            .unwrap_or_default(),
+        Err(error) => return refusal(&error),
+    };
+    let name = mailing::export(state, &form.token)
+        .await
+        .ok()
+        .and_then(|found| found["name"].as_str().map(str::to_owned));
+    let interests = Interests {
+        name,
+        region_id,
+        campaign_ids,
+        topics,
+        frequency,
+    };
+    match mailing::update_interests(state, &form.token, interests).await {
+        Ok(_) => preferences(state, &form.token, Some("Your preferences are saved.")).await,
+        Err(error) => refusal(&error),
+    }
+}

@@ -1,0 +1,358 @@
+//! The mailing list: subscribing with double opt-in, managing and leaving by the links in
+//! every email, and the right to take one's data away.
+//!
+//! Who may do what, in one place:
+//! - anyone may subscribe any address; the answer is the same whether or not it is known, and
+//!   nothing but the confirmation is sent until the link in it is followed;
+//! - whoever holds a subscriber's link token manages that subscription (the token is the proof);
+//! - staff see subscriber counts; admins and a region's staff export its confirmed subscribers.
+
+pub mod graphql;
+pub mod outbox;
+pub mod tokens;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{
+    enums::{Frequency, MailKind, SubscriberStatus},
+    outbox as outbox_row, subscriber, subscriber_campaign, subscriber_topic, suppression,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::OnConflict,
+};
+use serde_json::{Value, json};
+
+use crate::{
+    auth::{Actor, tokens::new_opaque_token},
+    db,
+    graphql::error::{ApiError, ApiResult},
+    input::EmailAddress,
+    state::AppState,
+};
+use tokens::Purpose;
+
+/// What a subscriber agreed to, kept with their consent.
+pub const CONSENT_WORDING: &str = "I would like to receive policy updates and campaign news \
+    by email. I can change what I receive or unsubscribe at any time from the links in every email.";
+/// How long a confirmation link works.
+pub const CONFIRMATION_TTL: Duration = Duration::days(7);
+/// A pending subscriber who asks again sooner than this gets no second email.
+const RESEND_AFTER: Duration = Duration::minutes(10);
+
+pub fn can_see_counts(actor: &Actor) -> bool {
+    actor.is_team()
+}
+
+pub fn can_export_region(actor: &Actor, region_id: Option<i64>) -> bool {
+    actor.is_admin() || actor.is_staff_of(region_id)
+}
+
+/// The interests and settings a subscriber chooses.
+pub struct Interests {
+    pub name: Option<String>,
+    pub region_id: Option<i64>,
+    pub campaign_ids: BTreeSet<i64>,
+    pub topics: BTreeSet<String>,
+    pub frequency: Frequency,
+}
+
+/// The digest under which an erased address is remembered.
+pub fn suppression_hash(email: &str) -> String {
+    crate::auth::tokens::digest(&email.trim().to_lowercase())
+}
+
+/// Subscribes (or re-subscribes) an address. Whatever the address's state, the caller learns
+/// nothing: a new or lapsed address is asked to confirm, a pending one is asked again (at
+/// most every few minutes), and a confirmed one is told how to manage its subscription.
+pub async fn subscribe(
+    state: &AppState,
+    email: EmailAddress,
+    interests: Interests,
+) -> ApiResult<()> {
+    let now = state.now();
+    let email = email.into_string();
+    let txn = db::begin_write(&state.db).await?;
+    let existing = subscriber::Entity::find()
+        .filter(subscriber::Column::Email.eq(&email))
+        .one(&txn)
+        .await?;
+    let (subscriber, mail) = match existing {
+        None => (
+            insert(&txn, &email, &interests, now).await?,
+            Some(MailKind::Confirmation),
+        ),
+        Some(found) if found.status == SubscriberStatus::Confirmed => {
+            (found, Some(MailKind::Notice))
+        }
+        Some(found)
+            if found.status == SubscriberStatus::Pending
+                && found.confirmation_sent_at > now - RESEND_AFTER =>
+        {
+            (found, None)
+        }
+        Some(found) => (
+            restart(&txn, found, &interests, now).await?,
+            Some(MailKind::Confirmation),
+        ),
+    };
+    if let Some(kind) = mail {
+        outbox::enqueue_for_subscriber(&txn, &subscriber, kind, now).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn insert(
+    conn: &impl ConnectionTrait,
+    email: &str,
+    interests: &Interests,
+    now: DateTime<Utc>,
+) -> ApiResult<subscriber::Model> {
+    let created = subscriber::Entity::insert(subscriber::ActiveModel {
+        email: Set(email.to_owned()),
+        name: Set(interests.name.clone()),
+        region_id: Set(interests.region_id),
+        frequency: Set(interests.frequency),
+        status: Set(SubscriberStatus::Pending),
+        token_salt: Set(new_opaque_token()),
+        confirmation_sent_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(conn)
+    .await?;
+    replace_interests(conn, created.id, interests).await?;
+    Ok(created)
+}
+
+/// A lapsed or pending address starts again: new links (earlier ones stop working), new
+/// interests, and a fresh confirmation to give.
+async fn restart(
+    conn: &impl ConnectionTrait,
+    found: subscriber::Model,
+    interests: &Interests,
+    now: DateTime<Utc>,
+) -> ApiResult<subscriber::Model> {
+    let mut row: subscriber::ActiveModel = found.into();
+    row.name = Set(interests.name.clone());
+    row.region_id = Set(interests.region_id);
+    row.frequency = Set(interests.frequency);
+    row.status = Set(SubscriberStatus::Pending);
+    row.token_salt = Set(new_opaque_token());
+    row.confirmation_sent_at = Set(now);
+    row.updated_at = Set(now);
+    let updated = subscriber::Entity::update(row).exec(conn).await?;
+    replace_interests(conn, updated.id, interests).await?;
+    Ok(updated)
+}
+
+async fn replace_interests(
+    conn: &impl ConnectionTrait,
+    subscriber_id: i64,
+    interests: &Interests,
+) -> ApiResult<()> {
+    let campaigns =
+        interests
+            .campaign_ids
+            .iter()
+            .map(|campaign_id| subscriber_campaign::ActiveModel {
+                subscriber_id: Set(subscriber_id),
+                campaign_id: Set(*campaign_id),
+            });
+    db::replace_links(
+        conn,
+        subscriber_campaign::Column::SubscriberId,
+        subscriber_id,
+        campaigns,
+    )
+    .await?;
+    let topics = interests
+        .topics
+        .iter()
+        .map(|topic| subscriber_topic::ActiveModel {
+            subscriber_id: Set(subscriber_id),
+            topic: Set(topic.clone()),
+        });
+    db::replace_links(
+        conn,
+        subscriber_topic::Column::SubscriberId,
+        subscriber_id,
+        topics,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The subscriber a link token belongs to, checked for its purpose.
+async fn holder(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    token: &str,
+    purpose: Purpose,
+) -> ApiResult<subscriber::Model> {
+    let invalid = || {
+        ApiError::bad_input(
+            "token",
+            "this link is not valid (it may have been replaced by a newer one)",
+        )
+    };
+    let (id, tag) = tokens::parse(token).ok_or_else(invalid)?;
+    let found = subscriber::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or_else(invalid)?;
+    let key = state.config.jwt_secret.expose();
+    if !tokens::verify(key, purpose, found.id, &found.token_salt, &tag) {
+        return Err(invalid());
+    }
+    Ok(found)
+}
+
+/// Confirms with the emailed link: the consent is recorded (when, from where, which wording).
+pub async fn confirm(state: &AppState, token: &str, source: &str) -> ApiResult<subscriber::Model> {
+    let now = state.now();
+    let txn = db::begin_write(&state.db).await?;
+    let found = holder(state, &txn, token, Purpose::Confirm).await?;
+    match found.status {
+        SubscriberStatus::Confirmed => {
+            return Err(ApiError::Conflict(
+                "this subscription is already confirmed".to_owned(),
+            ));
+        }
+        SubscriberStatus::Unsubscribed => {
+            return Err(ApiError::bad_input("token", "this link is no longer valid"));
+        }
+        SubscriberStatus::Pending if found.confirmation_sent_at + CONFIRMATION_TTL < now => {
+            return Err(ApiError::bad_input(
+                "token",
+                "this link has expired; subscribe again for a new one",
+            ));
+        }
+        SubscriberStatus::Pending => {}
+    }
+    suppression::Entity::delete_by_id(suppression_hash(&found.email))
+        .exec(&txn)
+        .await?;
+    let mut row: subscriber::ActiveModel = found.into();
+    row.status = Set(SubscriberStatus::Confirmed);
+    row.consent_at = Set(Some(now));
+    row.consent_source = Set(Some(source.chars().take(100).collect()));
+    row.consent_wording = Set(Some(CONSENT_WORDING.to_owned()));
+    row.updated_at = Set(now);
+    let confirmed = subscriber::Entity::update(row).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(confirmed)
+}
+
+/// Stops all mail to the subscriber at once, queued mail included.
+pub async fn unsubscribe(state: &AppState, token: &str) -> ApiResult<subscriber::Model> {
+    let now = state.now();
+    let txn = db::begin_write(&state.db).await?;
+    let found = holder(state, &txn, token, Purpose::Manage).await?;
+    outbox::drop_pending(&txn, found.id).await?;
+    let mut row: subscriber::ActiveModel = found.into();
+    row.status = Set(SubscriberStatus::Unsubscribed);
+    row.unsubscribed_at = Set(Some(now));
+    row.updated_at = Set(now);
+    let left = subscriber::Entity::update(row).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(left)
+}
+
+pub async fn update_interests(
+    state: &AppState,
+    token: &str,
+    interests: Interests,
+) -> ApiResult<subscriber::Model> {
+    let now = state.now();
+    let txn = db::begin_write(&state.db).await?;
+    let found = holder(state, &txn, token, Purpose::Manage).await?;
+    let mut row: subscriber::ActiveModel = found.into();
+    row.name = Set(interests.name.clone());
+    row.region_id = Set(interests.region_id);
+    row.frequency = Set(interests.frequency);
+    row.updated_at = Set(now);
+    let updated = subscriber::Entity::update(row).exec(&txn).await?;
+    replace_interests(&txn, updated.id, &interests).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Everything held about the subscriber, as JSON.
+pub async fn export(state: &AppState, token: &str) -> ApiResult<Value> {
+    let found = holder(state, &state.db, token, Purpose::Manage).await?;
+    let (campaign_ids, topics) = interests_of(&state.db, found.id).await?;
+    let mail: Vec<Value> = outbox_row::Entity::find()
+        .filter(outbox_row::Column::SubscriberId.eq(found.id))
+        .order_by_asc(outbox_row::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|message| {
+            json!({ "subject": message.subject, "status": message.status,
+                    "queuedAt": message.created_at, "sentAt": message.sent_at })
+        })
+        .collect();
+    Ok(json!({
+        "email": found.email,
+        "name": found.name,
+        "regionId": found.region_id,
+        "frequency": found.frequency,
+        "status": found.status,
+        "campaignIds": campaign_ids,
+        "topics": topics,
+        "subscribedAt": found.created_at,
+        "consent": { "at": found.consent_at, "source": found.consent_source, "wording": found.consent_wording },
+        "unsubscribedAt": found.unsubscribed_at,
+        "emails": mail,
+    }))
+}
+
+pub async fn interests_of(
+    conn: &impl ConnectionTrait,
+    subscriber_id: i64,
+) -> ApiResult<(Vec<i64>, Vec<String>)> {
+    let campaign_ids = subscriber_campaign::Entity::find()
+        .select_only()
+        .column(subscriber_campaign::Column::CampaignId)
+        .filter(subscriber_campaign::Column::SubscriberId.eq(subscriber_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let topics = subscriber_topic::Entity::find()
+        .select_only()
+        .column(subscriber_topic::Column::Topic)
+        .filter(subscriber_topic::Column::SubscriberId.eq(subscriber_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok((campaign_ids, topics))
+}
+
+/// Removes the person everywhere (interests and queued mail go with the row), keeping only a
+/// hash of the address so that nothing is sent to it again unless it subscribes afresh.
+pub async fn erase(state: &AppState, token: &str) -> ApiResult<()> {
+    let now = state.now();
+    let txn = db::begin_write(&state.db).await?;
+    let found = holder(state, &txn, token, Purpose::Manage).await?;
+    suppression::Entity::insert(suppression::ActiveModel {
+        email_hash: Set(suppression_hash(&found.email)),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(suppression::Column::EmailHash)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    subscriber::Entity::delete_by_id(found.id)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}

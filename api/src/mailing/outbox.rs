@@ -1,0 +1,617 @@
+//! The transactional outbox. Whatever causes an email writes its row in the same transaction
+//! as the change itself; a worker in every server instance takes due rows, sends them and
+//! marks them sent. A row is taken with a lease: if its worker dies mid-send, the lease runs
+//! out and another worker takes it over. Failures are retried with exponential backoff and
+//! given up (DEAD) after a bounded number of attempts.
+
+use std::{collections::BTreeMap, time::Duration as StdDuration};
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
+use entities::{
+    enums::{Audience, Frequency, MailKind, MailStatus, Role, SubscriberStatus},
+    outbox, partner, policy_update, policy_update_campaign, policy_update_topic, subscriber,
+    subscriber_campaign, subscriber_topic, suppression, user,
+};
+use futures_util::{StreamExt, stream};
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::header::{ContentType, Header, HeaderName, HeaderValue},
+};
+use sea_orm::{
+    ActiveEnum,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
+};
+use tokio_util::sync::CancellationToken;
+
+use super::tokens::{self, Purpose};
+use crate::{db, graphql::error::ApiResult, state::AppState};
+
+/// Messages one worker takes at a time.
+const BATCH: u64 = 50;
+/// Messages one worker sends at once.
+const CONCURRENCY: usize = 4;
+/// How long a taken message is held before another worker may take it over.
+const LEASE: Duration = Duration::minutes(2);
+/// Attempts before a message is given up.
+pub const MAX_ATTEMPTS: i32 = 6;
+/// The first retry waits this long; each later one twice as long as the one before.
+const FIRST_RETRY: Duration = Duration::seconds(30);
+/// How often the worker looks for due messages.
+const POLL_EVERY: StdDuration = StdDuration::from_millis(500);
+/// Digests go out at this time of day (UTC); weekly ones on Mondays.
+const DIGEST_HOUR: u32 = 7;
+
+pub async fn enqueue_for_subscriber(
+    conn: &impl ConnectionTrait,
+    subscriber: &subscriber::Model,
+    kind: MailKind,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let subject = match kind {
+        MailKind::Notice => "You are already subscribed",
+        _ => "Please confirm your subscription",
+    };
+    outbox::Entity::insert(outbox::ActiveModel {
+        kind: Set(kind),
+        recipient: Set(subscriber.email.clone()),
+        subscriber_id: Set(Some(subscriber.id)),
+        subject: Set(subject.to_owned()),
+        body: Set(String::new()),
+        status: Set(MailStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Queues a message written whole now (an invitation).
+pub async fn enqueue_written(
+    conn: &impl ConnectionTrait,
+    recipient: &str,
+    subject: &str,
+    body: String,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    outbox::Entity::insert(outbox::ActiveModel {
+        kind: Set(MailKind::Invitation),
+        recipient: Set(recipient.to_owned()),
+        subject: Set(subject.to_owned()),
+        body: Set(body),
+        status: Set(MailStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops a subscriber's queued mail (they unsubscribed).
+pub async fn drop_pending(conn: &impl ConnectionTrait, subscriber_id: i64) -> ApiResult<()> {
+    outbox::Entity::delete_many()
+        .filter(outbox::Column::SubscriberId.eq(subscriber_id))
+        .filter(outbox::Column::Status.eq(MailStatus::Pending))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The next daily and weekly digest times after `now`.
+fn digest_times(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let at_hour = |day: chrono::NaiveDate| {
+        day.and_time(NaiveTime::from_hms_opt(DIGEST_HOUR, 0, 0).unwrap_or_default())
+            .and_utc()
+    };
+    let today = at_hour(now.date_naive());
+    let daily = if today > now {
+        today
+    } else {
+        today + Duration::days(1)
+    };
+    let days_to_monday = (7 - now.weekday().num_days_from_monday()) % 7;
+    let monday = at_hour(now.date_naive()) + Duration::days(i64::from(days_to_monday));
+    let weekly = if monday > now {
+        monday
+    } else {
+        monday + Duration::days(7)
+    };
+    (daily, weekly)
+}
+
+/// Queues a published update for everyone it concerns, in one statement per audience:
+/// confirmed subscribers (public updates; national ones to all, regional ones to the region
+/// and to those following a linked campaign or topic), each at their frequency; and partner
+/// members (partners-only updates of their region, and national ones).
+pub async fn enqueue_update(
+    conn: &impl ConnectionTrait,
+    update: &policy_update::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
+    let statement = match update.audience {
+        Audience::Public => to_subscribers(update, now),
+        Audience::Partners => to_partner_members(update, now),
+    };
+    Ok(conn.execute(&statement).await?.rows_affected())
+}
+
+const COLUMNS: [outbox::Column; 10] = [
+    outbox::Column::Kind,
+    outbox::Column::Recipient,
+    outbox::Column::SubscriberId,
+    outbox::Column::UpdateId,
+    outbox::Column::Subject,
+    outbox::Column::Body,
+    outbox::Column::Status,
+    outbox::Column::Attempts,
+    outbox::Column::NextAttemptAt,
+    outbox::Column::CreatedAt,
+];
+
+fn to_subscribers(
+    update: &policy_update::Model,
+    now: DateTime<Utc>,
+) -> sea_orm::sea_query::InsertStatement {
+    let (daily, weekly) = digest_times(now);
+    let frequency = Expr::col((subscriber::Entity, subscriber::Column::Frequency));
+    let kind = Expr::case(
+        frequency.clone().eq(Frequency::Immediate.to_value()),
+        "UPDATE",
+    )
+    .finally("DIGEST");
+    let due = Expr::case(frequency.clone().eq("IMMEDIATE"), now)
+        .case(frequency.eq("DAILY"), daily)
+        .finally(weekly);
+    let mut concerned = Condition::any();
+    match update.region_id {
+        None => concerned = concerned.add(Expr::val(1).eq(1)),
+        Some(region_id) => {
+            concerned = concerned
+                .add(subscriber::Column::RegionId.eq(region_id))
+                .add(subscriber::Column::Id.in_subquery(followers_of_campaigns(update.id)))
+                .add(subscriber::Column::Id.in_subquery(followers_of_topics(update.id)));
+        }
+    }
+    let select = Query::select()
+        .expr(kind)
+        .column((subscriber::Entity, subscriber::Column::Email))
+        .column((subscriber::Entity, subscriber::Column::Id))
+        .expr(Expr::val(update.id))
+        .expr(Expr::val(update.title.clone()))
+        .expr(Expr::val(""))
+        .expr(Expr::val("PENDING"))
+        .expr(Expr::val(0))
+        .expr(due)
+        .expr(Expr::val(now))
+        .from(subscriber::Entity)
+        .and_where(subscriber::Column::Status.eq(SubscriberStatus::Confirmed.to_value()))
+        .cond_where(concerned)
+        .to_owned();
+    insert_from(select)
+}
+
+fn to_partner_members(
+    update: &policy_update::Model,
+    now: DateTime<Utc>,
+) -> sea_orm::sea_query::InsertStatement {
+    let mut region = Condition::all();
+    if let Some(region_id) = update.region_id {
+        region = region.add(Expr::col((partner::Entity, partner::Column::RegionId)).eq(region_id));
+    }
+    let select = Query::select()
+        .expr(Expr::val("UPDATE"))
+        .column((user::Entity, user::Column::Email))
+        .expr(Expr::val(Option::<i64>::None))
+        .expr(Expr::val(update.id))
+        .expr(Expr::val(update.title.clone()))
+        .expr(Expr::val(""))
+        .expr(Expr::val("PENDING"))
+        .expr(Expr::val(0))
+        .expr(Expr::val(now))
+        .expr(Expr::val(now))
+        .from(user::Entity)
+        .inner_join(
+            partner::Entity,
+            Expr::col((partner::Entity, partner::Column::Id))
+                .equals((user::Entity, user::Column::PartnerId)),
+        )
+        .and_where(Expr::col((user::Entity, user::Column::Role)).eq(Role::Partner.to_value()))
+        .and_where(Expr::col((user::Entity, user::Column::Active)).eq(true))
+        .cond_where(region)
+        .to_owned();
+    insert_from(select)
+}
+
+fn insert_from(select: sea_orm::sea_query::SelectStatement) -> sea_orm::sea_query::InsertStatement {
+    Query::insert()
+        .into_table(outbox::Entity)
+        .columns(COLUMNS)
+        .select_from(select)
+        .unwrap_or_else(|_| unreachable!("the select lists one value per column"))
+        .to_owned()
+}
+
+fn followers_of_campaigns(update_id: i64) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(subscriber_campaign::Column::SubscriberId)
+        .from(subscriber_campaign::Entity)
+        .and_where(
+            subscriber_campaign::Column::CampaignId.in_subquery(
+                Query::select()
+                    .column(policy_update_campaign::Column::CampaignId)
+                    .from(policy_update_campaign::Entity)
+                    .and_where(policy_update_campaign::Column::UpdateId.eq(update_id))
+                    .to_owned(),
+            ),
+        )
+        .to_owned()
+}
+
+fn followers_of_topics(update_id: i64) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(subscriber_topic::Column::SubscriberId)
+        .from(subscriber_topic::Entity)
+        .and_where(
+            subscriber_topic::Column::Topic.in_subquery(
+                Query::select()
+                    .column(policy_update_topic::Column::Topic)
+                    .from(policy_update_topic::Entity)
+                    .and_where(policy_update_topic::Column::UpdateId.eq(update_id))
+                    .to_owned(),
+            ),
+        )
+        .to_owned()
+}
+
+/// Where email goes.
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `.eml` files in a folder: the default for a local run.
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        match &config.smtp_url {
+            Some(url) => {
+                let url = url::Url::parse(url)?;
+                let (Some(host), "smtp") = (url.host_str(), url.scheme()) else {
+                    anyhow::bail!("SMTP_URL must look like smtp://host:port");
+                };
+                // A local relay, spoken to in plain SMTP; it forwards with TLS itself.
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+                    .port(url.port().unwrap_or(25))
+                    .build();
+                Ok(Self::Smtp(transport))
+            }
+            None => {
+                let folder = config.data_dir.join("mail");
+                std::fs::create_dir_all(&folder)?;
+                Ok(Self::Files(AsyncFileTransport::new(folder)))
+            }
+        }
+    }
+
+    async fn send(&self, message: Message) -> Result<(), String> {
+        match self {
+            Self::Smtp(transport) => transport
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|error| error.to_string()),
+            Self::Files(transport) => transport
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|error| error.to_string()),
+        }
+    }
+}
+
+/// Sends due mail until `stopping`.
+pub async fn run_worker(state: AppState, mailer: Mailer, stopping: CancellationToken) {
+    let mut ticks = tokio::time::interval(POLL_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stopping.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        if let Err(error) = deliver_due(&state, &mailer).await {
+            tracing::warn!(%error, "mail delivery round failed");
+        }
+    }
+}
+
+/// Takes one batch of due messages and sends it; the number sent.
+pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> ApiResult<usize> {
+    let taken = take_due(state).await?;
+    let mut groups: BTreeMap<(i64, i64), Vec<outbox::Model>> = BTreeMap::new();
+    for row in taken {
+        // Digest rows for one subscriber travel together as one message.
+        let key = match (row.kind, row.subscriber_id) {
+            (MailKind::Digest, Some(subscriber_id)) => (subscriber_id, 0),
+            _ => (0, row.id),
+        };
+        groups.entry(key).or_default().push(row);
+    }
+    let sent = stream::iter(groups.into_values())
+        .map(|rows| deliver(state, mailer, rows))
+        .buffer_unordered(CONCURRENCY)
+        .filter(|sent| std::future::ready(*sent))
+        .count()
+        .await;
+    Ok(sent)
+}
+
+/// Leases up to [`BATCH`] due messages to this worker. On PostgreSQL `SKIP LOCKED` lets
+/// several instances take disjoint batches at once; SQLite has one writer at a time anyway.
+async fn take_due(state: &AppState) -> ApiResult<Vec<outbox::Model>> {
+    let now = state.now();
+    let due = Query::select()
+        .column(outbox::Column::Id)
+        .from(outbox::Entity)
+        .and_where(outbox::Column::Status.eq(MailStatus::Pending.to_value()))
+        .and_where(outbox::Column::NextAttemptAt.lte(now))
+        .cond_where(
+            Condition::any()
+                .add(outbox::Column::LockedUntil.is_null())
+                .add(outbox::Column::LockedUntil.lt(now)),
+        )
+        .order_by(outbox::Column::SubscriberId, sea_orm::Order::Asc)
+        .order_by(outbox::Column::Id, sea_orm::Order::Asc)
+        .limit(BATCH)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    let txn = db::begin_write(&state.db).await?;
+    let taken = outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::val(now + LEASE))
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .filter(outbox::Column::Id.in_subquery(due))
+        .exec_with_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(taken)
+}
+
+/// Sends one message (one row, or a subscriber's digest rows) and records the outcome.
+async fn deliver(state: &AppState, mailer: &Mailer, rows: Vec<outbox::Model>) -> bool {
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let outcome = match compose(state, &rows).await {
+        Ok(Some(message)) => mailer.send(message).await,
+        Ok(None) => Err("nothing to send: the recipient or update is gone".to_owned()),
+        Err(error) => Err(error.to_string()),
+    };
+    let attempts = rows
+        .iter()
+        .map(|row| row.attempts)
+        .max()
+        .unwrap_or_default();
+    let recorded = match &outcome {
+        Ok(()) => mark_sent(state, &ids).await,
+        Err(error) => mark_failed(state, &ids, attempts, error).await,
+    };
+    if let Err(error) = recorded {
+        tracing::error!(%error, "could not record a delivery outcome");
+    }
+    outcome.is_ok()
+}
+
+async fn mark_sent(state: &AppState, ids: &[i64]) -> ApiResult<()> {
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Status,
+            Expr::val(MailStatus::Sent.to_value()),
+        )
+        .col_expr(outbox::Column::SentAt, Expr::val(state.now()))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
+        .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+async fn mark_failed(state: &AppState, ids: &[i64], attempts: i32, error: &str) -> ApiResult<()> {
+    let now = state.now();
+    let (status, next) = if attempts >= MAX_ATTEMPTS {
+        (MailStatus::Dead, now)
+    } else {
+        let backoff = FIRST_RETRY * 2i32.pow(u32::try_from(attempts - 1).unwrap_or_default());
+        (MailStatus::Pending, now + backoff)
+    };
+    tracing::warn!(attempts, ?status, %error, "an email was not sent");
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::val(status.to_value()))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::val(next))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::val(error.chars().take(500).collect::<String>()),
+        )
+        .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// The RFC 8058 one-click unsubscribe headers.
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(value: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(value.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
+}
+
+/// Writes the message for a row (or a digest's rows); `None` when what it was about is gone.
+async fn compose(state: &AppState, rows: &[outbox::Model]) -> ApiResult<Option<Message>> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let builder = Message::builder()
+        .from(state.config.mail_from.parse().map_err(mail_error)?)
+        .to(first.recipient.parse().map_err(mail_error)?)
+        .message_id(Some(format!("<outbox-{}@{}>", first.id, host(state))))
+        .header(ContentType::TEXT_PLAIN);
+    let Some(found) = first.subscriber_id else {
+        if first.kind == MailKind::Update && suppressed(state, &first.recipient).await? {
+            return Ok(None);
+        }
+        let body = match first.update_id {
+            Some(update_id) => update_text(state, update_id).await?.unwrap_or_default(),
+            None => first.body.clone(),
+        };
+        return Ok(Some(
+            builder
+                .subject(&first.subject)
+                .body(body)
+                .map_err(mail_error)?,
+        ));
+    };
+    let Some(subscriber) = subscriber::Entity::find_by_id(found).one(&state.db).await? else {
+        return Ok(None);
+    };
+    let key = state.config.jwt_secret.expose();
+    let manage = tokens::make(key, Purpose::Manage, subscriber.id, &subscriber.token_salt);
+    let unsubscribe = state
+        .config
+        .link("/subscriptions/unsubscribe", &[("token", &manage)]);
+    let preferences = state
+        .config
+        .link("/subscriptions/preferences", &[("token", &manage)]);
+    let footer =
+        format!("\n\n--\nChange what you receive: {preferences}\nUnsubscribe: {unsubscribe}\n");
+    let (subject, text) = match first.kind {
+        MailKind::Confirmation => {
+            let confirm =
+                tokens::make(key, Purpose::Confirm, subscriber.id, &subscriber.token_salt);
+            let link = state
+                .config
+                .link("/subscriptions/confirm", &[("token", &confirm)]);
+            let text = format!(
+                "Someone (we hope you) asked to subscribe this address to our policy updates.\n\n\
+                 To confirm, open this link and press the button:\n{link}\n\n\
+                 If it was not you, ignore this email: nothing more will be sent."
+            );
+            return Ok(Some(
+                builder
+                    .subject(&first.subject)
+                    .body(text)
+                    .map_err(mail_error)?,
+            ));
+        }
+        MailKind::Notice => (
+            first.subject.clone(),
+            "This address is already subscribed to our policy updates.".to_owned(),
+        ),
+        MailKind::Digest => digest(state, rows).await?,
+        _ => match first.update_id {
+            Some(update_id) => match update_text(state, update_id).await? {
+                Some(text) => (first.subject.clone(), text),
+                None => return Ok(None),
+            },
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(
+        builder
+            .subject(subject)
+            .header(ListUnsubscribe(format!("<{unsubscribe}>")))
+            .header(ListUnsubscribePost)
+            .body(format!("{text}{footer}"))
+            .map_err(mail_error)?,
+    ))
+}
+
+async fn digest(state: &AppState, rows: &[outbox::Model]) -> ApiResult<(String, String)> {
+    let mut parts = Vec::new();
+    for row in rows {
+        if let Some(update_id) = row.update_id
+            && let Some(text) = update_text(state, update_id).await?
+        {
+            parts.push(text);
+        }
+    }
+    let subject = format!("Your policy updates digest ({} new)", parts.len());
+    Ok((subject, parts.join("\n\n----\n\n")))
+}
+
+async fn update_text(state: &AppState, update_id: i64) -> ApiResult<Option<String>> {
+    let Some(update) = policy_update::Entity::find_by_id(update_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let link = state.config.link(&format!("/updates/{}", update.id), &[]);
+    Ok(Some(format!(
+        "{}\n\n{}\n\n{}\n\nRead it online: {link}",
+        update.title, update.summary, update.body
+    )))
+}
+
+async fn suppressed(state: &AppState, email: &str) -> ApiResult<bool> {
+    Ok(
+        suppression::Entity::find_by_id(super::suppression_hash(email))
+            .one(&state.db)
+            .await?
+            .is_some(),
+    )
+}
+
+fn host(state: &AppState) -> String {
+    state
+        .config
+        .public_url
+        .host_str()
+        .unwrap_or("localhost")
+        .to_owned()
+}
+
+fn mail_error(error: impl std::fmt::Display) -> crate::graphql::error::ApiError {
+    crate::graphql::error::ApiError::Internal(std::sync::Arc::new(anyhow::anyhow!(
+        "could not write an email: {error}"
+    )))
+}

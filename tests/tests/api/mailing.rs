@@ -1,0 +1,512 @@
+//! The mailing list, end to end: subscribing, the confirmation email and its page, updates by
+//! email with one-click unsubscribe, digests, data export and erasure, and the outbox's
+//! retries. With no SMTP_URL the server writes each email as an `.eml` file in DATA_DIR/mail,
+//! which these tests read as a mailbox.
+
+use std::{path::PathBuf, time::Duration as StdDuration};
+
+use chrono::{Duration, Timelike};
+use entities::{enums::MailStatus, outbox};
+use sea_orm::{EntityTrait, QueryOrder};
+use serde_json::{Value, json};
+use tests::{TestApp, error_code, error_field};
+
+use crate::world::{World, world};
+
+const SUBSCRIBE: &str = "mutation($i: SubscribeInput!) { subscribe(input: $i) { message } }";
+
+/// The emails written so far, oldest first.
+fn mailbox(app: &TestApp) -> Vec<String> {
+    let folder: PathBuf = app.dir.path().join("mail");
+    let mut files: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
+                .filter_map(|entry| {
+                    let modified = entry.metadata().and_then(|m| m.modified()).ok()?;
+                    Some((modified, readable(&std::fs::read(entry.path()).ok()?)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files.into_iter().map(|(_, text)| text).collect()
+}
+
+/// An email as a reader sees it: the header section as sent, then the decoded text.
+fn readable(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let headers = text
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    let body = mail_parser::MessageParser::default()
+        .parse(raw)
+        .and_then(|message| message.body_text(0).map(|body| body.into_owned()))
+        .unwrap_or_default();
+    format!("{headers}\n\n{body}")
+}
+
+/// Waits until `count` emails have been written (the worker runs twice a second).
+async fn wait_for_mail(app: &TestApp, count: usize) -> Vec<String> {
+    for _ in 0..100 {
+        let mail = mailbox(app);
+        if mail.len() >= count {
+            return mail;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    panic!("expected {count} emails, found {}", mailbox(app).len());
+}
+
+/// Gives the worker time to send anything it would send.
+async fn settle() {
+    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+}
+
+fn to(mail: &[String], address: &str) -> Vec<String> {
+    mail.iter()
+        .filter(|text| text.contains(&format!("To: {address}")))
+        .cloned()
+        .collect()
+}
+
+/// The first link in an email that contains `path`.
+fn link(email: &str, path: &str) -> String {
+    email
+        .split_whitespace()
+        .find(|word| word.contains(path))
+        .map(|word| word.trim_matches(|c| c == '<' || c == '>').to_owned())
+        .unwrap_or_else(|| panic!("no {path} link in {email}"))
+}
+
+fn token_of(url: &str) -> String {
+    tests::token_from_url(url)
+}
+
+async fn subscribe(app: &TestApp, input: Value) -> Value {
+    app.gql(None, SUBSCRIBE, json!({ "i": input })).await
+}
+
+/// Subscribes and confirms through the API; the confirmed address's manage token comes with
+/// the first update it receives, so this returns nothing.
+async fn confirmed(app: &TestApp, email: &str, extra: Value) {
+    let before = mailbox(app).len();
+    let mut input = json!({ "email": email });
+    if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
+        input.extend(extra.clone());
+    }
+    subscribe(app, input).await;
+    let mail = wait_for_mail(app, before + 1).await;
+    let confirmation = to(&mail, email).pop().expect("a confirmation");
+    let token = token_of(&link(&confirmation, "/subscriptions/confirm"));
+    app.ok(
+        None,
+        "mutation($t: String!) { confirmSubscription(token: $t) { status } }",
+        json!({ "t": token }),
+    )
+    .await;
+}
+
+async fn publish_update(app: &TestApp, w: &World, input: Value) {
+    let mut full = json!({ "title": "Support rates frozen", "summary": "No rise this year.",
+        "body": "The weekly allowance stays the same.", "kind": "POLICY_DEVELOPMENT" });
+    if let (Some(full), Some(input)) = (full.as_object_mut(), input.as_object()) {
+        full.extend(input.clone());
+    }
+    let token = Some(w.admin.access_token.as_str());
+    let created = app
+        .ok(
+            token,
+            "mutation($i: CreatePolicyUpdateInput!) { createPolicyUpdate(input: $i) { id } }",
+            json!({ "i": full }),
+        )
+        .await;
+    app.ok(
+        token,
+        "mutation($id: ID!) { publishPolicyUpdate(id: $id) { id } }",
+        json!({ "id": created["createPolicyUpdate"]["id"] }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn subscribing_asks_for_a_confirmation_that_only_a_button_gives() {
+    let app = TestApp::spawn().await;
+    let first = subscribe(
+        &app,
+        json!({ "email": "amina@example.org", "name": "Amina" }),
+    )
+    .await;
+    let again = subscribe(&app, json!({ "email": "Amina@Example.org" })).await;
+    assert_eq!(
+        first, again,
+        "the answer does not tell whether the address was known"
+    );
+    let mail = wait_for_mail(&app, 1).await;
+    let confirmation = &to(&mail, "amina@example.org")[0];
+    assert!(confirmation.contains("Subject: Please confirm your subscription"));
+    let url = link(confirmation, "/subscriptions/confirm");
+    assert!(url.contains("confirm") && url.contains("?token="), "{url}");
+
+    let page = app.client.get(&url).send().await.expect("page");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap_or_default()
+            .contains("<form method=\"post\">")
+    );
+    let pressed = app
+        .client
+        .post(app.url("/subscriptions/confirm"))
+        .form(&[("token", token_of(&url))])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(pressed.status(), 200);
+    assert!(
+        pressed
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Subscription confirmed")
+    );
+    let reused = app
+        .gql(
+            None,
+            "mutation($t: String!) { confirmSubscription(token: $t) { status } }",
+            json!({ "t": token_of(&url) }),
+        )
+        .await;
+    assert_eq!(error_code(&reused), "CONFLICT", "a link confirms once");
+    settle().await;
+    assert_eq!(
+        mailbox(&app).len(),
+        1,
+        "the second subscribe sent nothing new so soon"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_visit_to_the_link_confirms_nobody() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    subscribe(&app, json!({ "email": "scanner@example.org" })).await;
+    let mail = wait_for_mail(&app, 1).await;
+    let url = link(&mail[0], "/subscriptions/confirm");
+    for _ in 0..2 {
+        app.client.get(&url).send().await.expect("page");
+    }
+    publish_update(&app, &w, json!({})).await;
+    settle().await;
+    assert_eq!(
+        to(&mailbox(&app), "scanner@example.org").len(),
+        1,
+        "only the confirmation: following the link confirmed nothing"
+    );
+}
+
+#[tokio::test]
+async fn updates_reach_confirmed_subscribers_and_one_click_unsubscribes() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    confirmed(&app, "nia@example.org", json!({})).await;
+    subscribe(&app, json!({ "email": "pending@example.org" })).await;
+    let before = wait_for_mail(&app, 2).await.len();
+
+    publish_update(&app, &w, json!({ "title": "National news" })).await;
+    let mail = wait_for_mail(&app, before + 1).await;
+    let update = to(&mail, "nia@example.org")
+        .into_iter()
+        .find(|text| text.contains("Subject: National news"))
+        .expect("the update");
+    assert!(
+        update.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{update}"
+    );
+    let header = update
+        .lines()
+        .find(|line| line.starts_with("List-Unsubscribe: "))
+        .expect("List-Unsubscribe");
+    let unsubscribe = link(header, "/subscriptions/unsubscribe");
+    assert!(update.contains("/subscriptions/preferences?token="));
+    settle().await;
+    assert_eq!(
+        to(&mailbox(&app), "pending@example.org").len(),
+        1,
+        "unconfirmed: nothing more"
+    );
+
+    let one_click = app
+        .client
+        .post(&unsubscribe)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(one_click.status(), 200);
+    let count = mailbox(&app).len();
+    publish_update(&app, &w, json!({ "title": "More news" })).await;
+    settle().await;
+    assert_eq!(mailbox(&app).len(), count, "nothing after unsubscribing");
+}
+
+#[tokio::test]
+async fn regional_updates_go_to_the_region_and_to_those_following_their_topic() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    confirmed(&app, "nw@example.org", json!({ "regionId": w.north_west })).await;
+    confirmed(&app, "london@example.org", json!({ "regionId": w.london })).await;
+    confirmed(
+        &app,
+        "follower@example.org",
+        json!({ "regionId": w.london, "topics": ["Detention"] }),
+    )
+    .await;
+    let before = mailbox(&app).len();
+    publish_update(
+        &app,
+        &w,
+        json!({ "title": "North West detention news",
+        "regionId": w.north_west, "topics": ["detention"] }),
+    )
+    .await;
+    wait_for_mail(&app, before + 2).await;
+    settle().await;
+    let mail = mailbox(&app);
+    let news = |address: &str| {
+        to(&mail, address)
+            .iter()
+            .filter(|text| text.contains("North West detention news"))
+            .count()
+    };
+    assert_eq!(
+        (
+            news("nw@example.org"),
+            news("follower@example.org"),
+            news("london@example.org")
+        ),
+        (1, 1, 0)
+    );
+}
+
+#[tokio::test]
+async fn daily_subscribers_get_one_digest_at_seven() {
+    let app = TestApp::spawn().await;
+    let mut w = world(&app).await;
+    confirmed(&app, "daily@example.org", json!({ "frequency": "DAILY" })).await;
+    let before = mailbox(&app).len();
+    publish_update(&app, &w, json!({ "title": "First" })).await;
+    publish_update(&app, &w, json!({ "title": "Second" })).await;
+    settle().await;
+    assert_eq!(
+        mailbox(&app).len(),
+        before,
+        "nothing before the digest time"
+    );
+
+    let now = app.state.now();
+    let to_seven = (24 + 7 - i64::from(now.hour())) % 24;
+    app.clock.advance(Duration::hours(to_seven.max(1) + 1));
+    w.sign_everyone_in_again(&app).await;
+    let mail = wait_for_mail(&app, before + 1).await;
+    let digest = to(&mail, "daily@example.org").pop().expect("a digest");
+    assert!(digest.contains("digest (2 new)"), "{digest}");
+    assert!(digest.contains("First") && digest.contains("Second"));
+    settle().await;
+    assert_eq!(mailbox(&app).len(), before + 1, "one email for both");
+}
+
+#[tokio::test]
+async fn a_subscriber_exports_and_erases_their_data() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    confirmed(
+        &app,
+        "leave@example.org",
+        json!({ "name": "Leila", "topics": ["housing"] }),
+    )
+    .await;
+    publish_update(&app, &w, json!({})).await;
+    let mail = wait_for_mail(&app, 2).await;
+    let update = to(&mail, "leave@example.org").pop().expect("an update");
+    let token = token_of(&link(&update, "/subscriptions/preferences"));
+
+    let exported = app
+        .ok(
+            None,
+            "mutation($t: String!) { exportMySubscriberData(token: $t) }",
+            json!({ "t": token }),
+        )
+        .await;
+    let data = &exported["exportMySubscriberData"];
+    assert_eq!(data["email"], "leave@example.org");
+    assert_eq!(data["topics"], json!(["housing"]));
+    assert!(
+        data["consent"]["wording"]
+            .as_str()
+            .is_some_and(|w| w.contains("unsubscribe"))
+    );
+    assert_eq!(data["emails"].as_array().map_or(0, Vec::len), 2);
+
+    app.ok(
+        None,
+        "mutation($t: String!) { eraseSubscriber(token: $t) }",
+        json!({ "t": token }),
+    )
+    .await;
+    let gone = app
+        .gql(
+            None,
+            "mutation($t: String!) { exportMySubscriberData(token: $t) }",
+            json!({ "t": token }),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&gone), error_field(&gone)),
+        ("BAD_USER_INPUT", "token")
+    );
+    let count = mailbox(&app).len();
+    publish_update(&app, &w, json!({ "title": "After erasure" })).await;
+    settle().await;
+    assert_eq!(mailbox(&app).len(), count, "an erased address gets nothing");
+
+    subscribe(&app, json!({ "email": "leave@example.org" })).await;
+    wait_for_mail(&app, count + 1).await;
+}
+
+#[tokio::test]
+async fn bad_mailing_input_is_refused_and_links_expire() {
+    let app = TestApp::spawn().await;
+    let refused = subscribe(&app, json!({ "email": "not an address" })).await;
+    assert_eq!(
+        (error_code(&refused), error_field(&refused)),
+        ("BAD_USER_INPUT", "email")
+    );
+    let refused = subscribe(
+        &app,
+        json!({ "email": "a@example.org", "campaignIds": ["999"] }),
+    )
+    .await;
+    assert_eq!(error_field(&refused), "campaignIds");
+    for token in ["nonsense", "1.abcd", "999.00"] {
+        let unknown = app
+            .gql(
+                None,
+                "mutation($t: String!) { unsubscribe(token: $t) { status } }",
+                json!({ "t": token }),
+            )
+            .await;
+        assert_eq!(
+            (error_code(&unknown), error_field(&unknown)),
+            ("BAD_USER_INPUT", "token")
+        );
+    }
+    subscribe(&app, json!({ "email": "slow@example.org" })).await;
+    let mail = wait_for_mail(&app, 1).await;
+    let token = token_of(&link(&mail[0], "/subscriptions/confirm"));
+    app.clock.advance(Duration::days(8));
+    let expired = app
+        .gql(
+            None,
+            "mutation($t: String!) { confirmSubscription(token: $t) { status } }",
+            json!({ "t": token }),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&expired), error_field(&expired)),
+        ("BAD_USER_INPUT", "token")
+    );
+}
+
+#[tokio::test]
+async fn undeliverable_mail_is_retried_with_backoff_then_given_up() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let app = TestApp::spawn_with(|settings| {
+        settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    })
+    .await;
+    subscribe(&app, json!({ "email": "nobody@example.org" })).await;
+    let mut last = None;
+    for _ in 0..api::mailing::outbox::MAX_ATTEMPTS {
+        let row = wait_for_attempt(
+            &app,
+            last.as_ref().map_or(0, |row: &outbox::Model| row.attempts) + 1,
+        )
+        .await;
+        if let Some(previous) = &last {
+            let wait = row.next_attempt_at - app.state.now();
+            let earlier: &outbox::Model = previous;
+            assert!(
+                row.status == MailStatus::Dead || wait > earlier.next_attempt_at - app.state.now(),
+                "backoff grows"
+            );
+        }
+        app.clock.advance(Duration::hours(3));
+        last = Some(row);
+    }
+    let row = last.expect("attempts");
+    assert_eq!(row.status, MailStatus::Dead);
+    assert!(row.last_error.is_some());
+}
+
+/// The outbox row once it has been tried `attempts` times and put back (or given up).
+async fn wait_for_attempt(app: &TestApp, attempts: i32) -> outbox::Model {
+    for _ in 0..100 {
+        let rows = outbox::Entity::find()
+            .order_by_asc(outbox::Column::Id)
+            .all(&app.state.db)
+            .await
+            .unwrap_or_default();
+        if let Some(row) = rows.into_iter().next()
+            && row.attempts >= attempts
+            && row.locked_until.is_none()
+        {
+            return row;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    panic!("no attempt {attempts}");
+}
+
+#[tokio::test]
+async fn only_staff_see_subscriber_counts() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    confirmed(
+        &app,
+        "counted@example.org",
+        json!({ "regionId": w.north_west, "topics": ["housing"] }),
+    )
+    .await;
+    subscribe(
+        &app,
+        json!({ "email": "pending@example.org", "regionId": w.north_west }),
+    )
+    .await;
+    let query =
+        "{ subscriberCounts { total byRegion { region { slug } count } byTopic { topic count } } }";
+    let counts = app.ok(Some(&w.staff.access_token), query, json!({})).await;
+    assert_eq!(
+        counts["subscriberCounts"],
+        json!({ "total": 1, "byRegion": [{ "region": { "slug": "north-west" }, "count": 1 }],
+                "byTopic": [{ "topic": "housing", "count": 1 }] })
+    );
+    assert_eq!(
+        error_code(
+            &app.gql(Some(&w.members[0].access_token), query, json!({}))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(&app.gql(None, query, json!({})).await),
+        "UNAUTHENTICATED"
+    );
+}

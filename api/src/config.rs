@@ -81,6 +81,9 @@ pub struct Settings {
         global = true
     )]
     pub mail_from: String,
+    /// Whether this instance sends queued email (`false` for web-only instances).
+    #[arg(long, env = "MAIL_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub mail_worker: bool,
 }
 
 /// The signing secret; never printed.
@@ -112,6 +115,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    pub mail_worker: bool,
 }
 
 impl Config {
@@ -151,6 +155,7 @@ impl Config {
             max_body_bytes: settings.max_body_bytes,
             smtp_url: settings.smtp_url,
             mail_from: settings.mail_from,
+            mail_worker: settings.mail_worker,
         })
     }
 

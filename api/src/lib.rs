@@ -89,11 +89,13 @@ impl Started {
         ));
         let mailer = mailing::outbox::Mailer::from_config(&self.state.config)
             .map_err(std::io::Error::other)?;
-        let postman = tokio::spawn(mailing::outbox::run_worker(
-            self.state.clone(),
-            mailer,
-            stopping.clone(),
-        ));
+        let postman = self.state.config.mail_worker.then(|| {
+            tokio::spawn(mailing::outbox::run_worker(
+                self.state.clone(),
+                mailer,
+                stopping.clone(),
+            ))
+        });
         let schema = graphql::build_schema(self.state.clone());
         let app = http::routes(self.state, schema);
         let served = Server::new_with_acceptor(self.acceptor)
@@ -102,7 +104,9 @@ impl Started {
         stopping.cancel();
         let _ = relay.await;
         let _ = announcer.await;
-        let _ = postman.await;
+        if let Some(postman) = postman {
+            let _ = postman.await;
+        }
         served
     }
 }

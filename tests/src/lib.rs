@@ -2,6 +2,8 @@
 //! (an SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set, dropped
 //! afterwards), and talks to it over HTTP and websocket like any client.
 
+pub mod smtp;
+
 use std::{
     net::SocketAddr,
     sync::{
@@ -161,6 +163,21 @@ pub fn default_settings(dir: &std::path::Path) -> Settings {
         max_body_bytes: 256 * 1024,
         smtp_url: None,
         mail_from: "Partner network <updates@charity.example.org>".to_owned(),
+        mail_worker: true,
+    }
+}
+
+/// A further server instance started by [`TestApp::another_instance`].
+pub struct Instance {
+    stop: oneshot::Sender<()>,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Instance {
+    /// Shuts the instance down and waits until its background work has stopped.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.running.await;
     }
 }
 
@@ -214,6 +231,25 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
+    }
+
+    /// Starts one more server on this test's database and clock, as a second instance of a
+    /// deployment would run.
+    pub async fn another_instance(&self, adjust: impl FnOnce(&mut Settings)) -> Instance {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let mut settings = default_settings(self.dir.path());
+        settings.database_url = Some(self.state.config.database_url.clone());
+        adjust(&mut settings);
+        let config = Config::resolve(settings).expect("valid settings");
+        let state = api::prepare(config, self.clock.clone(), None)
+            .await
+            .expect("database ready");
+        let started = api::start_on(state, listener).expect("server bound");
+        let (stop, signal) = oneshot::channel::<()>();
+        let running = tokio::spawn(started.run(async move {
+            let _ = signal.await;
+        }));
+        Instance { stop, running }
     }
 
     /// The database URL, for running the command-line tool against this test's data.

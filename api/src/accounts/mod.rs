@@ -157,6 +157,20 @@ pub async fn invite(
         })),
     )
     .await?;
+    let letter = format!(
+        "You have been invited to join the partner network.\n\n\
+         Open this link to choose your name and password (it works once, for {} days):\n{}\n",
+        state.config.invitation_ttl.num_days(),
+        accept_url(state, &token)
+    );
+    crate::mailing::outbox::enqueue_written(
+        &txn,
+        &created.email,
+        "Your invitation to the partner network",
+        letter,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(Invited {
         invitation: created,

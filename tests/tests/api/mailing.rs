@@ -49,16 +49,25 @@ fn readable(raw: &[u8]) -> String {
     format!("{headers}\n\n{body}")
 }
 
-/// Waits until `count` emails have been written (the worker runs twice a second).
-async fn wait_for_mail(app: &TestApp, count: usize) -> Vec<String> {
+/// The emails to `address` so far, oldest first.
+fn mail_to(app: &TestApp, address: &str) -> Vec<String> {
+    to(&mailbox(app), address)
+}
+
+/// Waits until `count` emails to `address` have been written (the worker runs twice a
+/// second), and returns them.
+async fn wait_for_mail(app: &TestApp, address: &str, count: usize) -> Vec<String> {
     for _ in 0..100 {
-        let mail = mailbox(app);
+        let mail = mail_to(app, address);
         if mail.len() >= count {
             return mail;
         }
         tokio::time::sleep(StdDuration::from_millis(100)).await;
     }
-    panic!("expected {count} emails, found {}", mailbox(app).len());
+    panic!(
+        "expected {count} emails to {address}, found {}",
+        mail_to(app, address).len()
+    );
 }
 
 /// Gives the worker time to send anything it would send.
@@ -93,15 +102,15 @@ async fn subscribe(app: &TestApp, input: Value) -> Value {
 /// Subscribes and confirms through the API; the confirmed address's manage token comes with
 /// the first update it receives, so this returns nothing.
 async fn confirmed(app: &TestApp, email: &str, extra: Value) {
-    let before = mailbox(app).len();
+    let before = mail_to(app, email).len();
     let mut input = json!({ "email": email });
     if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
         input.extend(extra.clone());
     }
     subscribe(app, input).await;
-    let mail = wait_for_mail(app, before + 1).await;
-    let confirmation = to(&mail, email).pop().expect("a confirmation");
-    let token = token_of(&link(&confirmation, "/subscriptions/confirm"));
+    let mail = wait_for_mail(app, email, before + 1).await;
+    let confirmation = mail.last().expect("a confirmation");
+    let token = token_of(&link(confirmation, "/subscriptions/confirm"));
     app.ok(
         None,
         "mutation($t: String!) { confirmSubscription(token: $t) { status } }",
@@ -145,8 +154,8 @@ async fn subscribing_asks_for_a_confirmation_that_only_a_button_gives() {
         first, again,
         "the answer does not tell whether the address was known"
     );
-    let mail = wait_for_mail(&app, 1).await;
-    let confirmation = &to(&mail, "amina@example.org")[0];
+    let mail = wait_for_mail(&app, "amina@example.org", 1).await;
+    let confirmation = &mail[0];
     assert!(confirmation.contains("Subject: Please confirm your subscription"));
     let url = link(confirmation, "/subscriptions/confirm");
     assert!(url.contains("confirm") && url.contains("?token="), "{url}");
@@ -184,7 +193,7 @@ async fn subscribing_asks_for_a_confirmation_that_only_a_button_gives() {
     assert_eq!(error_code(&reused), "CONFLICT", "a link confirms once");
     settle().await;
     assert_eq!(
-        mailbox(&app).len(),
+        mail_to(&app, "amina@example.org").len(),
         1,
         "the second subscribe sent nothing new so soon"
     );
@@ -195,7 +204,7 @@ async fn a_plain_visit_to_the_link_confirms_nobody() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     subscribe(&app, json!({ "email": "scanner@example.org" })).await;
-    let mail = wait_for_mail(&app, 1).await;
+    let mail = wait_for_mail(&app, "scanner@example.org", 1).await;
     let url = link(&mail[0], "/subscriptions/confirm");
     for _ in 0..2 {
         app.client.get(&url).send().await.expect("page");
@@ -203,7 +212,7 @@ async fn a_plain_visit_to_the_link_confirms_nobody() {
     publish_update(&app, &w, json!({})).await;
     settle().await;
     assert_eq!(
-        to(&mailbox(&app), "scanner@example.org").len(),
+        mail_to(&app, "scanner@example.org").len(),
         1,
         "only the confirmation: following the link confirmed nothing"
     );
@@ -215,11 +224,11 @@ async fn updates_reach_confirmed_subscribers_and_one_click_unsubscribes() {
     let w = world(&app).await;
     confirmed(&app, "nia@example.org", json!({})).await;
     subscribe(&app, json!({ "email": "pending@example.org" })).await;
-    let before = wait_for_mail(&app, 2).await.len();
+    wait_for_mail(&app, "pending@example.org", 1).await;
 
     publish_update(&app, &w, json!({ "title": "National news" })).await;
-    let mail = wait_for_mail(&app, before + 1).await;
-    let update = to(&mail, "nia@example.org")
+    let mail = wait_for_mail(&app, "nia@example.org", 2).await;
+    let update = mail
         .into_iter()
         .find(|text| text.contains("Subject: National news"))
         .expect("the update");
@@ -235,7 +244,7 @@ async fn updates_reach_confirmed_subscribers_and_one_click_unsubscribes() {
     assert!(update.contains("/subscriptions/preferences?token="));
     settle().await;
     assert_eq!(
-        to(&mailbox(&app), "pending@example.org").len(),
+        mail_to(&app, "pending@example.org").len(),
         1,
         "unconfirmed: nothing more"
     );
@@ -249,10 +258,13 @@ async fn updates_reach_confirmed_subscribers_and_one_click_unsubscribes() {
         .await
         .expect("answer");
     assert_eq!(one_click.status(), 200);
-    let count = mailbox(&app).len();
     publish_update(&app, &w, json!({ "title": "More news" })).await;
     settle().await;
-    assert_eq!(mailbox(&app).len(), count, "nothing after unsubscribing");
+    assert_eq!(
+        mail_to(&app, "nia@example.org").len(),
+        2,
+        "nothing after unsubscribing"
+    );
 }
 
 #[tokio::test]
@@ -267,7 +279,6 @@ async fn regional_updates_go_to_the_region_and_to_those_following_their_topic() 
         json!({ "regionId": w.london, "topics": ["Detention"] }),
     )
     .await;
-    let before = mailbox(&app).len();
     publish_update(
         &app,
         &w,
@@ -275,7 +286,8 @@ async fn regional_updates_go_to_the_region_and_to_those_following_their_topic() 
         "regionId": w.north_west, "topics": ["detention"] }),
     )
     .await;
-    wait_for_mail(&app, before + 2).await;
+    wait_for_mail(&app, "nw@example.org", 2).await;
+    wait_for_mail(&app, "follower@example.org", 2).await;
     settle().await;
     let mail = mailbox(&app);
     let news = |address: &str| {
@@ -299,26 +311,29 @@ async fn daily_subscribers_get_one_digest_at_seven() {
     let app = TestApp::spawn().await;
     let mut w = world(&app).await;
     confirmed(&app, "daily@example.org", json!({ "frequency": "DAILY" })).await;
-    let before = mailbox(&app).len();
     publish_update(&app, &w, json!({ "title": "First" })).await;
     publish_update(&app, &w, json!({ "title": "Second" })).await;
     settle().await;
     assert_eq!(
-        mailbox(&app).len(),
-        before,
-        "nothing before the digest time"
+        mail_to(&app, "daily@example.org").len(),
+        1,
+        "only the confirmation before the digest time"
     );
 
     let now = app.state.now();
     let to_seven = (24 + 7 - i64::from(now.hour())) % 24;
     app.clock.advance(Duration::hours(to_seven.max(1) + 1));
     w.sign_everyone_in_again(&app).await;
-    let mail = wait_for_mail(&app, before + 1).await;
-    let digest = to(&mail, "daily@example.org").pop().expect("a digest");
+    let mail = wait_for_mail(&app, "daily@example.org", 2).await;
+    let digest = mail.last().expect("a digest");
     assert!(digest.contains("digest (2 new)"), "{digest}");
     assert!(digest.contains("First") && digest.contains("Second"));
     settle().await;
-    assert_eq!(mailbox(&app).len(), before + 1, "one email for both");
+    assert_eq!(
+        mail_to(&app, "daily@example.org").len(),
+        2,
+        "one email for both"
+    );
 }
 
 #[tokio::test]
@@ -332,9 +347,9 @@ async fn a_subscriber_exports_and_erases_their_data() {
     )
     .await;
     publish_update(&app, &w, json!({})).await;
-    let mail = wait_for_mail(&app, 2).await;
-    let update = to(&mail, "leave@example.org").pop().expect("an update");
-    let token = token_of(&link(&update, "/subscriptions/preferences"));
+    let mail = wait_for_mail(&app, "leave@example.org", 2).await;
+    let update = mail.last().expect("an update");
+    let token = token_of(&link(update, "/subscriptions/preferences"));
 
     let exported = app
         .ok(
@@ -370,13 +385,16 @@ async fn a_subscriber_exports_and_erases_their_data() {
         (error_code(&gone), error_field(&gone)),
         ("BAD_USER_INPUT", "token")
     );
-    let count = mailbox(&app).len();
     publish_update(&app, &w, json!({ "title": "After erasure" })).await;
     settle().await;
-    assert_eq!(mailbox(&app).len(), count, "an erased address gets nothing");
+    assert_eq!(
+        mail_to(&app, "leave@example.org").len(),
+        2,
+        "an erased address gets nothing"
+    );
 
     subscribe(&app, json!({ "email": "leave@example.org" })).await;
-    wait_for_mail(&app, count + 1).await;
+    wait_for_mail(&app, "leave@example.org", 3).await;
 }
 
 #[tokio::test]
@@ -407,7 +425,7 @@ async fn bad_mailing_input_is_refused_and_links_expire() {
         );
     }
     subscribe(&app, json!({ "email": "slow@example.org" })).await;
-    let mail = wait_for_mail(&app, 1).await;
+    let mail = wait_for_mail(&app, "slow@example.org", 1).await;
     let token = token_of(&link(&mail[0], "/subscriptions/confirm"));
     app.clock.advance(Duration::days(8));
     let expired = app
@@ -508,5 +526,28 @@ async fn only_staff_see_subscriber_counts() {
     assert_eq!(
         error_code(&app.gql(None, query, json!({})).await),
         "UNAUTHENTICATED"
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_is_emailed_with_its_link() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let wales = app.region_id("wales").await;
+    let invited = app
+        .ok(
+            Some(&admin.access_token),
+            "mutation($i: InviteUserInput!) { inviteUser(input: $i) { acceptUrl } }",
+            json!({ "i": { "email": "nia@charity.example.org", "role": "STAFF", "regionId": wales } }),
+        )
+        .await;
+    let mail = wait_for_mail(&app, "nia@charity.example.org", 1).await;
+    let letter = &mail[0];
+    assert!(letter.contains("Subject: Your invitation to the partner network"));
+    assert_eq!(
+        link(letter, "/invitations/accept"),
+        invited["inviteUser"]["acceptUrl"]
+            .as_str()
+            .unwrap_or_default()
     );
 }

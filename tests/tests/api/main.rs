@@ -6,6 +6,7 @@ mod auth;
 mod campaigns;
 mod cli;
 mod config;
+mod delivery;
 mod feeds;
 mod http;
 mod invitations;

@@ -1,0 +1,165 @@
+//! Email through a real SMTP server: delivery with the one-click headers, several server
+//! instances sharing one outbox, and a worker that died holding messages.
+
+use std::{collections::BTreeSet, time::Duration as StdDuration};
+
+use chrono::Duration;
+use entities::{
+    enums::{Frequency, MailStatus, SubscriberStatus},
+    outbox, subscriber,
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use serde_json::json;
+use tests::{TestApp, smtp::SmtpSink};
+
+/// `count` confirmed subscribers, written straight to the database (the subscribe flow has
+/// its own tests; these need volume).
+async fn subscribers(app: &TestApp, count: usize) {
+    let now = app.state.now();
+    let rows = (0..count).map(|i| subscriber::ActiveModel {
+        email: Set(format!("reader{i}@example.org")),
+        frequency: Set(Frequency::Immediate),
+        status: Set(SubscriberStatus::Confirmed),
+        token_salt: Set(format!("salt{i}")),
+        confirmation_sent_at: Set(now),
+        consent_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    });
+    subscriber::Entity::insert_many(rows)
+        .exec_without_returning(&app.state.db)
+        .await
+        .expect("subscribers written");
+}
+
+async fn publish(app: &TestApp, title: &str) {
+    let admin = app.admin().await;
+    let token = Some(admin.access_token.as_str());
+    let created = app
+        .ok(
+            token,
+            "mutation($i: CreatePolicyUpdateInput!) { createPolicyUpdate(input: $i) { id } }",
+            json!({ "i": { "title": title, "summary": "s", "body": "b", "kind": "RESOURCE" } }),
+        )
+        .await;
+    app.ok(
+        token,
+        "mutation($id: ID!) { publishPolicyUpdate(id: $id) { id } }",
+        json!({ "id": created["createPolicyUpdate"]["id"] }),
+    )
+    .await;
+}
+
+async fn wait_for(sink: &SmtpSink, count: usize) -> Vec<String> {
+    for _ in 0..300 {
+        let messages = sink.messages();
+        if messages.len() >= count {
+            return messages;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    panic!(
+        "expected {count} messages, the server accepted {}",
+        sink.messages().len()
+    );
+}
+
+fn recipients(messages: &[String]) -> Vec<String> {
+    messages
+        .iter()
+        .filter_map(|message| {
+            message
+                .lines()
+                .find_map(|line| line.strip_prefix("To: ").map(str::to_owned))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn updates_go_out_through_smtp_with_one_click_unsubscribe() {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(|settings| settings.smtp_url = Some(sink.url())).await;
+    subscribers(&app, 3).await;
+    publish(&app, "Support rates frozen").await;
+    let messages = wait_for(&sink, 3).await;
+    assert_eq!(
+        recipients(&messages)
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .len(),
+        3
+    );
+    let first = &messages[0];
+    assert!(first.contains("Subject: Support rates frozen"), "{first}");
+    assert!(first.contains("List-Unsubscribe: <http://"), "{first}");
+    assert!(first.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    let sent = outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(MailStatus::Sent))
+        .all(&app.state.db)
+        .await
+        .expect("outbox");
+    assert_eq!(sent.len(), 3);
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_send_each_message_once() {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(|settings| settings.smtp_url = Some(sink.url())).await;
+    let second = app
+        .another_instance(|settings| settings.smtp_url = Some(sink.url()))
+        .await;
+    subscribers(&app, 300).await;
+    publish(&app, "To three hundred").await;
+    wait_for(&sink, 300).await;
+    tokio::time::sleep(StdDuration::from_secs(2)).await;
+    let messages = sink.messages();
+    let distinct: BTreeSet<String> = recipients(&messages).into_iter().collect();
+    assert_eq!(
+        (messages.len(), distinct.len()),
+        (300, 300),
+        "every reader once, none twice"
+    );
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn messages_held_by_a_worker_that_died_are_taken_over_and_sent_once() {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(|settings| {
+        settings.smtp_url = Some(sink.url());
+        settings.mail_worker = false;
+    })
+    .await;
+    subscribers(&app, 20).await;
+    publish(&app, "Held").await;
+    // As a worker leaves them when it dies mid-batch: taken (attempted once), leased, unsent.
+    let lease_end = app.state.now() + Duration::minutes(2);
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::val(lease_end))
+        .col_expr(outbox::Column::Attempts, Expr::val(1))
+        .exec(&app.state.db)
+        .await
+        .expect("leased");
+    let worker = app
+        .another_instance(|settings| settings.smtp_url = Some(sink.url()))
+        .await;
+    tokio::time::sleep(StdDuration::from_secs(2)).await;
+    assert!(
+        sink.messages().is_empty(),
+        "nobody takes them while the lease lasts"
+    );
+
+    app.clock.advance(Duration::minutes(3));
+    let messages = wait_for(&sink, 20).await;
+    tokio::time::sleep(StdDuration::from_secs(2)).await;
+    assert_eq!(sink.messages().len(), 20);
+    assert_eq!(
+        recipients(&messages)
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .len(),
+        20
+    );
+    worker.stop().await;
+}

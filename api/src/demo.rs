@@ -8,9 +8,10 @@ use chrono::Duration;
 use entities::{
     advocacy_goal, campaign,
     enums::{
-        ActionKind, ApprovalDecision, CampaignStatus, Ownership, PartnerKind, PartnerStatus, Role,
+        ActionKind, ApprovalDecision, Audience as UpdateAudience, CampaignStatus, Frequency,
+        Ownership, PartnerKind, PartnerStatus, Role, SubscriberStatus, UpdateKind,
     },
-    partner, region, user,
+    partner, policy_update, region, subscriber, user,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
@@ -23,6 +24,7 @@ use crate::{
     graphql::error::ApiError,
     input::{Password, name_key},
     joint_actions::{self, NewAction},
+    policy_updates::{self, NewUpdate},
     positions::{self, NewPosition},
     state::AppState,
 };
@@ -228,9 +230,12 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let added_accounts = seed_accounts(&txn, state, &password_hash).await?;
     txn.commit().await?;
     let added_campaigns = seed_campaigns(state).await?;
+    let added_updates = seed_updates(state).await?;
+    let added_subscribers = seed_subscribers(state).await?;
     println!(
-        "Added {added_partners} partner organisations, {added_accounts} accounts and \
-         {added_campaigns} campaigns."
+        "Added {added_partners} partner organisations, {added_accounts} accounts, \
+         {added_campaigns} campaigns, {added_updates} policy updates and {added_subscribers} \
+         subscribers."
     );
     if added_accounts > 0 {
         println!("Demo accounts (staff: *@staff.example.org) share this password: {password}");
@@ -629,4 +634,120 @@ async fn goal_ids(conn: &impl ConnectionTrait, slugs: &[&str]) -> anyhow::Result
 
 fn demo_error(error: ApiError) -> anyhow::Error {
     anyhow::anyhow!("seeding the demo failed: {error}")
+}
+
+const FIRST_UPDATE: &str = "Asylum support rates frozen for another year";
+
+/// Two published updates: a national public one linked to the work campaign, and a North
+/// West one for partners only. Published before any subscriber exists, so nobody is mailed.
+async fn seed_updates(state: &AppState) -> anyhow::Result<u64> {
+    let db = &state.db;
+    let exists = policy_update::Entity::find()
+        .filter(policy_update::Column::Title.eq(FIRST_UPDATE))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(0);
+    }
+    let aisha = demo_actor(db, "aisha.rahman@staff.example.org").await?;
+    let ben = demo_actor(db, "ben.whitworth@staff.example.org").await?;
+    let work = campaign::Entity::find()
+        .filter(campaign::Column::Title.eq(WORK_CAMPAIGN))
+        .one(db)
+        .await?
+        .map(|found| found.id);
+    let national = policy_updates::create(
+        db,
+        &aisha,
+        state.now(),
+        NewUpdate {
+            title: FIRST_UPDATE.to_owned(),
+            summary: "The weekly allowance stays the same while prices keep rising.".to_owned(),
+            body: "The Home Office has decided **not to raise** asylum support this year.\n\n\
+                   - Tell your MP what this means for families you support.\n\
+                   - Join the joint statement in the *Lift the ban* campaign."
+                .to_owned(),
+            kind: UpdateKind::PolicyDevelopment,
+            region_id: None,
+            audience: UpdateAudience::Public,
+            topics: BTreeSet::from(["asylum-support".to_owned(), "poverty".to_owned()]),
+            campaign_ids: work.into_iter().collect(),
+        },
+    )
+    .await
+    .map_err(demo_error)?;
+    policy_updates::publish(state, &aisha, national.id, None)
+        .await
+        .map_err(demo_error)?;
+    let north_west = region_id(db, "north-west").await?;
+    let regional = policy_updates::create(
+        db,
+        &ben,
+        state.now(),
+        NewUpdate {
+            title: "Partners' briefing: hotel closures in Greater Manchester".to_owned(),
+            summary: "What we know about the moves, and how to help people being moved.".to_owned(),
+            body: "Three hotels close next month. Talk to us before advising anyone on moves."
+                .to_owned(),
+            kind: UpdateKind::Resource,
+            region_id: Some(north_west),
+            audience: UpdateAudience::Partners,
+            topics: BTreeSet::from(["housing".to_owned()]),
+            campaign_ids: BTreeSet::new(),
+        },
+    )
+    .await
+    .map_err(demo_error)?;
+    policy_updates::publish(state, &ben, regional.id, None)
+        .await
+        .map_err(demo_error)?;
+    Ok(2)
+}
+
+/// Confirmed subscribers, as if they had followed their confirmation links.
+async fn seed_subscribers(state: &AppState) -> anyhow::Result<u64> {
+    let now = state.now();
+    let north_west = region_id(&state.db, "north-west").await?;
+    let wales = region_id(&state.db, "wales").await?;
+    let people = [
+        (
+            "ruth.campbell@example.org",
+            "Ruth Campbell",
+            Some(north_west),
+            Frequency::Immediate,
+        ),
+        (
+            "owen.price@example.org",
+            "Owen Price",
+            Some(wales),
+            Frequency::Weekly,
+        ),
+        ("sam.okoro@example.org", "Sam Okoro", None, Frequency::Daily),
+    ];
+    let rows = people
+        .into_iter()
+        .map(|(email, name, region, frequency)| subscriber::ActiveModel {
+            email: Set(email.to_owned()),
+            name: Set(Some(name.to_owned())),
+            region_id: Set(region),
+            frequency: Set(frequency),
+            status: Set(SubscriberStatus::Confirmed),
+            token_salt: Set(tokens::new_opaque_token()),
+            confirmation_sent_at: Set(now),
+            consent_at: Set(Some(now)),
+            consent_source: Set(Some("seed-demo".to_owned())),
+            consent_wording: Set(Some(crate::mailing::CONSENT_WORDING.to_owned())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+    Ok(subscriber::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(subscriber::Column::Email)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&state.db)
+        .await?)
 }

@@ -48,7 +48,7 @@ impl SmtpSink {
         let mut server = Server::new(keeper);
         server
             .with_name("sink.example.org")
-            .with_num_threads(4)
+            .with_num_threads(32)
             .with_tcp_listener(listener);
         server.with_ssl(SslConfig::None).expect("no TLS");
         std::thread::spawn(move || {

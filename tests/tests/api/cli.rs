@@ -167,10 +167,9 @@ async fn seed_demo_fills_the_directory_once() {
 
     let second = cli(&app, &["seed-demo"]).output().expect("runs");
     assert!(second.status.success());
-    assert!(
-        String::from_utf8_lossy(&second.stdout)
-            .contains("Added 0 partner organisations, 0 accounts and 0 campaigns")
-    );
+    assert!(String::from_utf8_lossy(&second.stdout).contains(
+        "Added 0 partner organisations, 0 accounts, 0 campaigns, 0 policy updates and 0 subscribers"
+    ));
     let after_second = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))
         .await;
@@ -217,6 +216,35 @@ async fn seed_demo_fills_the_directory_once() {
         2,
         "the public does not see the draft"
     );
+
+    // The tool ran on the real clock, a moment ahead of this server's frozen test clock.
+    app.clock.advance(chrono::Duration::minutes(5));
+    let updates = app
+        .ok(
+            None,
+            "{ policyUpdates { edges { node { title audience topics campaigns { title } } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(
+        updates["policyUpdates"]["edges"][0]["node"]["topics"],
+        serde_json::json!(["asylum-support", "poverty"]),
+        "the public sees the national update, not the partners' briefing: {updates}"
+    );
+    assert_eq!(
+        updates["policyUpdates"]["edges"]
+            .as_array()
+            .map_or(0, Vec::len),
+        1
+    );
+    let counts = app
+        .ok(
+            Some(&admin.access_token),
+            "{ subscriberCounts { total } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(counts["subscriberCounts"]["total"], 3);
 }
 
 #[tokio::test]

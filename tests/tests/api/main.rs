@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod browser;
 mod campaigns;
 mod cli;
 mod config;

@@ -1,0 +1,102 @@
+//! Benchmark of the email outbox: how long publishing an update takes when it queues email
+//! for 100,000 subscribers (one INSERT … SELECT inside the publishing transaction), and how
+//! fast the worker then delivers to an SMTP server on this machine.
+//!
+//! `cargo run --release -p tests --bin mail_bench` (SQLite), or with
+//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL.
+//! `SUBSCRIBERS` and `DELIVERY_SECONDS` change the sizes.
+
+use std::time::{Duration, Instant};
+
+use entities::{
+    enums::{Frequency, SubscriberStatus},
+    outbox, subscriber,
+};
+use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
+use serde_json::json;
+use tests::{TestApp, smtp::SmtpSink};
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let count = setting("SUBSCRIBERS", 100_000);
+    let window = Duration::from_secs(setting("DELIVERY_SECONDS", 15));
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(|settings| {
+        settings.smtp_url = Some(sink.url());
+        settings.mail_worker = false;
+    })
+    .await;
+    let backend = format!("{:?}", app.state.db.get_database_backend());
+    fill(&app, count).await;
+
+    let admin = app.admin().await;
+    let token = Some(admin.access_token.as_str());
+    let created = app
+        .ok(
+            token,
+            "mutation($i: CreatePolicyUpdateInput!) { createPolicyUpdate(input: $i) { id } }",
+            json!({ "i": { "title": "Benchmark", "summary": "s", "body": "b", "kind": "RESOURCE" } }),
+        )
+        .await;
+    let started = Instant::now();
+    app.ok(
+        token,
+        "mutation($id: ID!) { publishPolicyUpdate(id: $id) { id } }",
+        json!({ "id": created["createPolicyUpdate"]["id"] }),
+    )
+    .await;
+    let publishing = started.elapsed();
+    let queued = outbox::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap_or_default();
+    println!(
+        "{backend}: publishing queued {queued} emails for {count} subscribers in {:.0} ms",
+        publishing.as_secs_f64() * 1000.0
+    );
+
+    let worker = app
+        .another_instance(|settings| settings.smtp_url = Some(sink.url()))
+        .await;
+    let started = Instant::now();
+    tokio::time::sleep(window).await;
+    let delivered = sink.messages().len();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{backend}: delivered {delivered} emails to a local SMTP server in {seconds:.1} s: {:.0} per second (one worker)",
+        delivered as f64 / seconds
+    );
+    worker.stop().await;
+}
+
+/// Confirmed subscribers, written in batches.
+async fn fill(app: &TestApp, count: u64) {
+    let now = app.state.now();
+    let mut next = 0;
+    while next < count {
+        let end = (next + 1_000).min(count);
+        let rows = (next..end).map(|i| subscriber::ActiveModel {
+            email: Set(format!("reader{i}@example.org")),
+            frequency: Set(Frequency::Immediate),
+            status: Set(SubscriberStatus::Confirmed),
+            token_salt: Set(format!("salt{i}")),
+            confirmation_sent_at: Set(now),
+            consent_at: Set(Some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        subscriber::Entity::insert_many(rows)
+            .exec_without_returning(&app.state.db)
+            .await
+            .unwrap_or_else(|error| panic!("subscribers not written: {error}"));
+        next = end;
+    }
+}

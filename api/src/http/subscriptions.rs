@@ -153,19 +153,10 @@ fn frequency_value(frequency: Frequency) -> &'static str {
 }
 
 async fn preferences(state: &AppState, token: &str, notice: Option<&str>) -> Response {
-    let found = match mailing::export(state, token).await {
+    let found = match mailing::subscription(state, token).await {
         Ok(found) => found,
         Err(error) => return refusal(&error),
     };
-    let frequency = match found["frequency"].as_str() {
-        Some("DAILY") => Frequency::Daily,
-        Some("WEEKLY") => Frequency::Weekly,
-        _ => Frequency::Immediate,
-    };
-    let topics: Vec<&str> = found["topics"]
-        .as_array()
-        .map(|topics| topics.iter().filter_map(|t| t.as_str()).collect())
-        .unwrap_or_default();
     render(
         &PreferencesPage {
             token,
@@ -175,14 +166,14 @@ async fn preferences(state: &AppState, token: &str, notice: Option<&str>) -> Res
                 ("DAILY", "A daily digest"),
                 ("WEEKLY", "A weekly digest"),
             ],
-            frequency: frequency_value(frequency),
+            frequency: frequency_value(found.subscriber.frequency),
             regions: state
                 .regions
                 .iter()
                 .map(|r| (r.id, r.name.clone()))
                 .collect(),
-            region: found["regionId"].as_i64(),
-            topics: topics.join(", "),
+            region: found.subscriber.region_id,
+            topics: found.topics.join(", "),
             unsubscribe: state
                 .config
                 .link("/subscriptions/unsubscribe", &[("token", token)]),
@@ -234,21 +225,15 @@ pub async fn save_preferences(
         .filter(|topic| topic.chars().count() <= crate::policy_updates::MAX_TOPIC_LEN)
         .take(20)
         .collect();
-    let campaign_ids = match mailing::export(state, &form.token).await {
-        Ok(found) => found["campaignIds"]
-            .as_array()
-            .map(|ids| ids.iter().filter_map(|id| id.as_i64()).collect())
-            .unwrap_or_default(),
+    // The page edits frequency, region and topics; name and campaigns stay as they were.
+    let current = match mailing::subscription(state, &form.token).await {
+        Ok(current) => current,
         Err(error) => return refusal(&error),
     };
-    let name = mailing::export(state, &form.token)
-        .await
-        .ok()
-        .and_then(|found| found["name"].as_str().map(str::to_owned));
     let interests = Interests {
-        name,
+        name: current.subscriber.name,
         region_id,
-        campaign_ids,
+        campaign_ids: current.campaign_ids.into_iter().collect(),
         topics,
         frequency,
     };

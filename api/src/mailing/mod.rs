@@ -19,8 +19,8 @@ use entities::{
     outbox as outbox_row, subscriber, subscriber_campaign, subscriber_topic, suppression,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::OnConflict,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 use serde_json::{Value, json};
 
@@ -283,9 +283,30 @@ pub async fn update_interests(
 }
 
 /// Everything held about the subscriber, as JSON.
+/// A subscription as its manage link opens it: the subscriber, the campaigns they follow and
+/// their topics.
+pub struct Subscription {
+    pub subscriber: subscriber::Model,
+    pub campaign_ids: Vec<i64>,
+    pub topics: Vec<String>,
+}
+
+pub async fn subscription(state: &AppState, token: &str) -> ApiResult<Subscription> {
+    let subscriber = holder(state, &state.db, token, Purpose::Manage).await?;
+    let (campaign_ids, topics) = interests_of(&state.db, subscriber.id).await?;
+    Ok(Subscription {
+        subscriber,
+        campaign_ids,
+        topics,
+    })
+}
+
 pub async fn export(state: &AppState, token: &str) -> ApiResult<Value> {
-    let found = holder(state, &state.db, token, Purpose::Manage).await?;
-    let (campaign_ids, topics) = interests_of(&state.db, found.id).await?;
+    let Subscription {
+        subscriber: found,
+        campaign_ids,
+        topics,
+    } = subscription(state, token).await?;
     let mail: Vec<Value> = outbox_row::Entity::find()
         .filter(outbox_row::Column::SubscriberId.eq(found.id))
         .order_by_asc(outbox_row::Column::Id)
@@ -293,7 +314,7 @@ pub async fn export(state: &AppState, token: &str) -> ApiResult<Value> {
         .await?
         .into_iter()
         .map(|message| {
-            json!({ "subject": message.subject, "status": message.status,
+            json!({ "subject": message.subject, "status": message.status.to_value(),
                     "queuedAt": message.created_at, "sentAt": message.sent_at })
         })
         .collect();
@@ -301,8 +322,8 @@ pub async fn export(state: &AppState, token: &str) -> ApiResult<Value> {
         "email": found.email,
         "name": found.name,
         "regionId": found.region_id,
-        "frequency": found.frequency,
-        "status": found.status,
+        "frequency": found.frequency.to_value(),
+        "status": found.status.to_value(),
         "campaignIds": campaign_ids,
         "topics": topics,
         "subscribedAt": found.created_at,

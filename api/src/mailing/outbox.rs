@@ -175,8 +175,28 @@ fn to_subscribers(
         Some(region_id) => {
             concerned = concerned
                 .add(subscriber::Column::RegionId.eq(region_id))
-                .add(subscriber::Column::Id.in_subquery(followers_of_campaigns(update.id)))
-                .add(subscriber::Column::Id.in_subquery(followers_of_topics(update.id)));
+                .add(subscriber::Column::Id.in_subquery(followers(
+                    (
+                        subscriber_campaign::Column::SubscriberId,
+                        subscriber_campaign::Column::CampaignId,
+                    ),
+                    (
+                        policy_update_campaign::Column::UpdateId,
+                        policy_update_campaign::Column::CampaignId,
+                    ),
+                    update.id,
+                )))
+                .add(subscriber::Column::Id.in_subquery(followers(
+                    (
+                        subscriber_topic::Column::SubscriberId,
+                        subscriber_topic::Column::Topic,
+                    ),
+                    (
+                        policy_update_topic::Column::UpdateId,
+                        policy_update_topic::Column::Topic,
+                    ),
+                    update.id,
+                )));
         }
     }
     let select = Query::select()
@@ -238,32 +258,22 @@ fn insert_from(select: sea_orm::sea_query::SelectStatement) -> sea_orm::sea_quer
         .to_owned()
 }
 
-fn followers_of_campaigns(update_id: i64) -> sea_orm::sea_query::SelectStatement {
+/// Subscribers following one of the update's campaigns, or one of its topics: those whose
+/// `interest` (in the table of `follower`) is among the update's `linked` values.
+fn followers(
+    (follower, interest): (impl ColumnTrait, impl ColumnTrait),
+    (update, linked): (impl ColumnTrait, impl ColumnTrait),
+    update_id: i64,
+) -> sea_orm::sea_query::SelectStatement {
     Query::select()
-        .column(subscriber_campaign::Column::SubscriberId)
-        .from(subscriber_campaign::Entity)
+        .column(follower)
+        .from(follower.entity_name())
         .and_where(
-            subscriber_campaign::Column::CampaignId.in_subquery(
+            interest.in_subquery(
                 Query::select()
-                    .column(policy_update_campaign::Column::CampaignId)
-                    .from(policy_update_campaign::Entity)
-                    .and_where(policy_update_campaign::Column::UpdateId.eq(update_id))
-                    .to_owned(),
-            ),
-        )
-        .to_owned()
-}
-
-fn followers_of_topics(update_id: i64) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(subscriber_topic::Column::SubscriberId)
-        .from(subscriber_topic::Entity)
-        .and_where(
-            subscriber_topic::Column::Topic.in_subquery(
-                Query::select()
-                    .column(policy_update_topic::Column::Topic)
-                    .from(policy_update_topic::Entity)
-                    .and_where(policy_update_topic::Column::UpdateId.eq(update_id))
+                    .column(linked)
+                    .from(update.entity_name())
+                    .and_where(update.eq(update_id))
                     .to_owned(),
             ),
         )

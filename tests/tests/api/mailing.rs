@@ -5,7 +5,7 @@
 
 use std::{path::PathBuf, time::Duration as StdDuration};
 
-use chrono::{Duration, Timelike};
+use chrono::Duration;
 use entities::{enums::MailStatus, outbox};
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
@@ -68,6 +68,22 @@ async fn wait_for_mail(app: &TestApp, address: &str, count: usize) -> Vec<String
         "expected {count} emails to {address}, found {}",
         mail_to(app, address).len()
     );
+}
+
+/// Moves the test clock to one minute past the next `hour`:00 UTC.
+fn advance_past_hour(app: &TestApp, hour: u32) {
+    let now = app.state.now();
+    let today = now
+        .date_naive()
+        .and_hms_opt(hour, 1, 0)
+        .expect("a valid hour")
+        .and_utc();
+    let target = if today > now {
+        today
+    } else {
+        today + Duration::days(1)
+    };
+    app.clock.advance(target - now);
 }
 
 /// Gives the worker time to send anything it would send.
@@ -309,6 +325,8 @@ async fn regional_updates_go_to_the_region_and_to_those_following_their_topic() 
 #[tokio::test]
 async fn daily_subscribers_get_one_digest_at_seven() {
     let app = TestApp::spawn().await;
+    // The test clock starts at the real time; noon keeps the publishing well away from 07:00.
+    advance_past_hour(&app, 12);
     let mut w = world(&app).await;
     confirmed(&app, "daily@example.org", json!({ "frequency": "DAILY" })).await;
     publish_update(&app, &w, json!({ "title": "First" })).await;
@@ -320,9 +338,7 @@ async fn daily_subscribers_get_one_digest_at_seven() {
         "only the confirmation before the digest time"
     );
 
-    let now = app.state.now();
-    let to_seven = (24 + 7 - i64::from(now.hour())) % 24;
-    app.clock.advance(Duration::hours(to_seven.max(1) + 1));
+    advance_past_hour(&app, 7);
     w.sign_everyone_in_again(&app).await;
     let mail = wait_for_mail(&app, "daily@example.org", 2).await;
     let digest = mail.last().expect("a digest");

@@ -252,11 +252,40 @@ impl MailingQuery {
     }
 }
 
+/// A region's confirmed subscribers, as CSV text to save as a file.
+#[derive(SimpleObject)]
+pub struct SubscriberExport {
+    /// A name for the file, e.g. `subscribers-north-west-2026-12-01.csv`.
+    pub filename: String,
+    /// UTF-8 CSV with a header row: email, name, region, frequency, topics, campaigns,
+    /// subscribed_at, consent_at, consent_source. Lists inside a cell are separated by "; ".
+    pub csv: String,
+    /// How many subscribers it lists.
+    pub row_count: u64,
+}
+
 #[derive(Default)]
 pub struct MailingMutation;
 
 #[Object]
 impl MailingMutation {
+    /// Admins and the region's staff: the region's confirmed subscribers as CSV (without a
+    /// region: those who chose none, for admins). Recorded in the audit log.
+    async fn export_subscribers_csv(
+        &self,
+        ctx: &Context<'_>,
+        region_id: Option<ID>,
+    ) -> ApiResult<SubscriberExport> {
+        let actor = ctx.actor()?;
+        let region_id = input::optional_id("regionId", region_id.as_ref())?;
+        let export = super::export::region_subscribers(ctx.state(), actor, region_id).await?;
+        Ok(SubscriberExport {
+            filename: export.filename,
+            csv: export.csv,
+            row_count: export.rows as u64,
+        })
+    }
+
     /// Joins the mailing list. A confirmation email is sent; nothing else until it is
     /// confirmed. The answer is the same whether or not the address was known.
     async fn subscribe(

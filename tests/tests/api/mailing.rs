@@ -56,7 +56,7 @@ fn mail_to(app: &TestApp, address: &str) -> Vec<String> {
 
 /// Waits until `count` emails to `address` have been written (the worker runs twice a
 /// second), and returns them.
-async fn wait_for_mail(app: &TestApp, address: &str, count: usize) -> Vec<String> {
+pub(crate) async fn wait_for_mail(app: &TestApp, address: &str, count: usize) -> Vec<String> {
     for _ in 0..100 {
         let mail = mail_to(app, address);
         if mail.len() >= count {
@@ -99,7 +99,7 @@ fn to(mail: &[String], address: &str) -> Vec<String> {
 }
 
 /// The first link in an email that contains `path`.
-fn link(email: &str, path: &str) -> String {
+pub(crate) fn link(email: &str, path: &str) -> String {
     email
         .split_whitespace()
         .find(|word| word.contains(path))
@@ -107,17 +107,17 @@ fn link(email: &str, path: &str) -> String {
         .unwrap_or_else(|| panic!("no {path} link in {email}"))
 }
 
-fn token_of(url: &str) -> String {
+pub(crate) fn token_of(url: &str) -> String {
     tests::token_from_url(url)
 }
 
-async fn subscribe(app: &TestApp, input: Value) -> Value {
+pub(crate) async fn subscribe(app: &TestApp, input: Value) -> Value {
     app.gql(None, SUBSCRIBE, json!({ "i": input })).await
 }
 
 /// Subscribes and confirms through the API; the confirmed address's manage token comes with
 /// the first update it receives, so this returns nothing.
-async fn confirmed(app: &TestApp, email: &str, extra: Value) {
+pub(crate) async fn confirmed(app: &TestApp, email: &str, extra: Value) {
     let before = mail_to(app, email).len();
     let mut input = json!({ "email": email });
     if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
@@ -642,4 +642,160 @@ async fn a_subscriber_changes_what_they_receive_on_the_page_and_over_the_api() {
         (error_code(&refused), error_field(&refused)),
         ("BAD_USER_INPUT", "topics")
     );
+}
+
+const EXPORT: &str =
+    "mutation($r: ID) { exportSubscribersCsv(regionId: $r) { filename csv rowCount } }";
+
+/// The rows of an exported CSV, keyed by its header.
+fn csv_rows(export: &Value) -> Vec<std::collections::HashMap<String, String>> {
+    let text = export["exportSubscribersCsv"]["csv"]
+        .as_str()
+        .unwrap_or_default();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("a header row").clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.expect("a CSV record");
+            header
+                .iter()
+                .zip(record.iter())
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_regions_staff_export_its_confirmed_subscribers_as_csv() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    confirmed(
+        &app,
+        "amina@example.org",
+        json!({ "name": "Amina", "regionId": w.north_west, "topics": ["Housing", "detention"],
+                "campaignIds": [campaign], "frequency": "WEEKLY" }),
+    )
+    .await;
+    confirmed(
+        &app,
+        "formula@example.org",
+        json!({ "name": "=HYPERLINK(\"http://evil.example\")", "regionId": w.north_west }),
+    )
+    .await;
+    confirmed(&app, "london@example.org", json!({ "regionId": w.london })).await;
+    confirmed(&app, "everywhere@example.org", json!({})).await;
+    subscribe(
+        &app,
+        json!({ "email": "pending@example.org", "regionId": w.north_west }),
+    )
+    .await;
+
+    let export = app
+        .ok(
+            Some(&w.staff.access_token),
+            EXPORT,
+            json!({ "r": w.north_west }),
+        )
+        .await;
+    let file = &export["exportSubscribersCsv"];
+    assert_eq!(file["rowCount"], 2, "confirmed North West subscribers only");
+    let today = app.state.now().format("%Y-%m-%d");
+    assert_eq!(
+        file["filename"],
+        format!("subscribers-north-west-{today}.csv")
+    );
+    let rows = csv_rows(&export);
+    let cell = |row: usize, column: &str| rows[row][column].clone();
+    assert_eq!(
+        (
+            cell(0, "email"),
+            cell(0, "name"),
+            cell(0, "region"),
+            cell(0, "frequency")
+        ),
+        (
+            "amina@example.org".to_owned(),
+            "Amina".to_owned(),
+            "north-west".to_owned(),
+            "WEEKLY".to_owned()
+        )
+    );
+    assert_eq!(
+        (
+            cell(0, "topics"),
+            cell(0, "campaigns"),
+            cell(0, "consent_source")
+        ),
+        (
+            "detention; housing".to_owned(),
+            "Lift the ban".to_owned(),
+            "api".to_owned()
+        )
+    );
+    assert!(!cell(0, "consent_at").is_empty(), "when consent was given");
+    assert_eq!(
+        (cell(1, "email"), cell(1, "name")),
+        (
+            "formula@example.org".to_owned(),
+            "'=HYPERLINK(\"http://evil.example\")".to_owned()
+        ),
+        "a name that a spreadsheet would run as a formula is defused"
+    );
+
+    let refused = app
+        .gql(
+            Some(&w.london_staff.access_token),
+            EXPORT,
+            json!({ "r": w.north_west }),
+        )
+        .await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "another region's staff");
+    let national = app
+        .gql(Some(&w.staff.access_token), EXPORT, json!({ "r": null }))
+        .await;
+    assert_eq!(
+        error_code(&national),
+        "FORBIDDEN",
+        "no region is the admins' list"
+    );
+    let national = app
+        .ok(Some(&w.admin.access_token), EXPORT, json!({ "r": null }))
+        .await;
+    let emails: Vec<String> = csv_rows(&national)
+        .iter()
+        .map(|row| row["email"].clone())
+        .collect();
+    assert_eq!(emails, ["everywhere@example.org"]);
+    let unknown = app
+        .gql(
+            Some(&w.admin.access_token),
+            EXPORT,
+            json!({ "r": "999999" }),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&unknown), error_field(&unknown)),
+        ("BAD_USER_INPUT", "regionId")
+    );
+
+    let log = app
+        .ok(
+            Some(&w.admin.access_token),
+            "{ auditLog(first: 5) { edges { node { action targetId detail actor { email } } } } }",
+            json!({}),
+        )
+        .await;
+    let exports: Vec<&Value> = log["auditLog"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| &edge["node"])
+        .filter(|node| node["action"] == "subscribers.export")
+        .collect();
+    assert_eq!(exports.len(), 2, "each export is in the audit log");
+    assert_eq!(exports[1]["targetId"], w.north_west);
+    assert_eq!(exports[1]["actor"]["email"], "ben@charity.example.org");
 }

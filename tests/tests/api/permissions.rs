@@ -4,7 +4,10 @@
 use serde_json::{Value, json};
 use tests::{PASSWORD, Session, TestApp, error_code};
 
-use crate::world::{World, world};
+use crate::{
+    mailing,
+    world::{World, world},
+};
 
 const ROLES: [&str; 6] = [
     "anonymous",
@@ -221,6 +224,10 @@ struct Campaigning {
     update: String,
     update_drafts: Vec<String>,
     published_updates: Vec<String>,
+    /// Per role: the confirmation token of a pending subscriber, and the manage token (from
+    /// an update email) of a confirmed North West subscriber.
+    confirm_tokens: Vec<String>,
+    manage_tokens: Vec<String>,
 }
 
 async fn north_west_update(app: &TestApp, world: &World, title: String, publish: bool) -> String {
@@ -245,6 +252,13 @@ async fn north_west_update(app: &TestApp, world: &World, title: String, publish:
         .await;
     }
     id
+}
+
+/// Subscribes `email` and returns the token from its confirmation email.
+async fn pending_subscriber(app: &TestApp, email: &str) -> String {
+    mailing::subscribe(app, json!({ "email": email })).await;
+    let mail = mailing::wait_for_mail(app, email, 1).await;
+    mailing::token_of(&mailing::link(&mail[0], "/subscriptions/confirm"))
 }
 
 /// Roles in the same order as [`ROLES`], taken from the campaigning world: the North West
@@ -273,6 +287,16 @@ async fn campaigning(app: &TestApp) -> Campaigning {
     let mut requests = Vec::new();
     let mut update_drafts = Vec::new();
     let mut published_updates = Vec::new();
+    let mut confirm_tokens = Vec::new();
+    for role in 0..ROLES.len() {
+        confirm_tokens.push(pending_subscriber(app, &format!("pending{role}@example.org")).await);
+        mailing::confirmed(
+            app,
+            &format!("reader{role}@example.org"),
+            json!({ "regionId": world.north_west }),
+        )
+        .await;
+    }
     for role in 0..ROLES.len() {
         update_drafts.push(north_west_update(app, &world, format!("Draft {role}"), false).await);
         published_updates.push(north_west_update(app, &world, format!("Live {role}"), true).await);
@@ -297,7 +321,17 @@ async fn campaigning(app: &TestApp) -> Campaigning {
         );
     }
     let update = north_west_update(app, &world, "Shared".to_owned(), false).await;
+    let mut manage_tokens = Vec::new();
+    for role in 0..ROLES.len() {
+        let mail = mailing::wait_for_mail(app, &format!("reader{role}@example.org"), 2).await;
+        manage_tokens.push(mailing::token_of(&mailing::link(
+            &mail[1],
+            "/subscriptions/unsubscribe",
+        )));
+    }
     Campaigning {
+        confirm_tokens,
+        manage_tokens,
         update,
         update_drafts,
         published_updates,
@@ -313,6 +347,10 @@ async fn campaigning(app: &TestApp) -> Campaigning {
 
 const RUN: [&str; 6] = [ANON, OK, OK, DENIED, DENIED, DENIED];
 const ACT_FOR_A_PARTNER: [&str; 6] = [ANON, DENIED, DENIED, DENIED, OK, OK];
+/// Mailing-list links work for whoever holds them, signed in or not; signing in gives no one
+/// a subscriber's data without the link.
+const LINK_HOLDER: [&str; 6] = [OK; 6];
+const NOT_THE_LINK: [&str; 6] = ["BAD_USER_INPUT"; 6];
 
 fn campaign_cases() -> Vec<Case<Campaigning>> {
     vec![
@@ -441,6 +479,66 @@ fn campaign_cases() -> Vec<Case<Campaigning>> {
             query: "mutation($id: ID!) { archivePolicyUpdate(id: $id) { id } }",
             variables: |c, role| json!({ "id": c.published_updates[role] }),
             expected: RUN,
+        },
+        Case {
+            name: "subscribe",
+            query: "mutation($i: SubscribeInput!) { subscribe(input: $i) { message } }",
+            variables: |_, role| json!({ "i": { "email": format!("new{role}@example.org") } }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "confirmSubscription",
+            query: "mutation($t: String!) { confirmSubscription(token: $t) { status } }",
+            variables: |c, role| json!({ "t": c.confirm_tokens[role] }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "updateSubscription",
+            query: "mutation($t: String!, $i: SubscriptionPreferencesInput!) { updateSubscription(token: $t, input: $i) { frequency } }",
+            variables: |c, role| json!({ "t": c.manage_tokens[role], "i": { "frequency": "DAILY" } }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "exportMySubscriberData with a confirmation token instead of the manage link",
+            query: "mutation($t: String!) { exportMySubscriberData(token: $t) }",
+            variables: |c, role| json!({ "t": c.confirm_tokens[role] }),
+            expected: NOT_THE_LINK,
+        },
+        Case {
+            name: "exportMySubscriberData",
+            query: "mutation($t: String!) { exportMySubscriberData(token: $t) }",
+            variables: |c, role| json!({ "t": c.manage_tokens[role] }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "unsubscribe",
+            query: "mutation($t: String!) { unsubscribe(token: $t) { status } }",
+            variables: |c, role| json!({ "t": c.manage_tokens[role] }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "eraseSubscriber",
+            query: "mutation($t: String!) { eraseSubscriber(token: $t) }",
+            variables: |c, role| json!({ "t": c.manage_tokens[role] }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "subscriberCounts (query)",
+            query: "{ subscriberCounts { total } }",
+            variables: |_, _| json!({}),
+            expected: [ANON, OK, OK, OK, DENIED, DENIED],
+        },
+        Case {
+            name: "exportSubscribersCsv for the North West",
+            query: "mutation($r: ID) { exportSubscribersCsv(regionId: $r) { rowCount } }",
+            variables: |c, _| json!({ "r": c.world.north_west }),
+            expected: RUN,
+        },
+        Case {
+            name: "exportSubscribersCsv of those with no region",
+            query: "mutation($r: ID) { exportSubscribersCsv(regionId: $r) { rowCount } }",
+            variables: |_, _| json!({ "r": null }),
+            expected: [ANON, OK, DENIED, DENIED, DENIED, DENIED],
         },
         Case {
             name: "updateSupportRequest (a North West partner's)",

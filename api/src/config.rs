@@ -69,8 +69,10 @@ pub struct Settings {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
-    /// Where email goes: `smtp://host:port`. When unset, each email is written as an `.eml`
-    /// file under DATA_DIR/mail instead.
+    /// Where email goes: `smtp://host:port` (plain, to a local relay),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:password@host:465`. When unset, each email is written as an `.eml` file
+    /// under DATA_DIR/mail instead.
     #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
     pub smtp_url: Option<String>,
     /// The sender of every email.

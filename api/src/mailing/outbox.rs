@@ -291,13 +291,15 @@ impl Mailer {
     pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
         match &config.smtp_url {
             Some(url) => {
-                let url = url::Url::parse(url)?;
-                let (Some(host), "smtp") = (url.host_str(), url.scheme()) else {
-                    anyhow::bail!("SMTP_URL must look like smtp://host:port");
-                };
-                // A local relay, spoken to in plain SMTP; it forwards with TLS itself.
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-                    .port(url.port().unwrap_or(25))
+                // The URL may carry the relay's password: errors never repeat it.
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "SMTP_URL must look like smtp://host:port (plain, to a local relay), \
+                             smtp://user:password@host:587?tls=required (STARTTLS) or \
+                             smtps://user:password@host:465"
+                        )
+                    })?
                     .build();
                 Ok(Self::Smtp(transport))
             }

@@ -61,3 +61,27 @@ fn links_use_the_public_address() {
         "https://network.example.org/app/invitations/accept?token=a%2Bb"
     );
 }
+
+#[tokio::test]
+async fn smtp_url_takes_a_login_and_tls_and_never_repeats_the_password() {
+    use api::mailing::outbox::Mailer;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut settings = default_settings(dir.path());
+    for url in [
+        "smtp://127.0.0.1:2525",
+        "smtp://updates:s3cret@mail.example.org:587?tls=required",
+        "smtps://updates:s3cret@mail.example.org",
+    ] {
+        settings.smtp_url = Some(url.to_owned());
+        let config = Config::resolve(settings.clone()).expect("resolves");
+        assert!(Mailer::from_config(&config).is_ok(), "{url} is accepted");
+    }
+    settings.smtp_url = Some("imap://updates:hunter2-secret@mail.example.org".to_owned());
+    let config = Config::resolve(settings).expect("resolves");
+    let refusal = match Mailer::from_config(&config) {
+        Ok(_) => panic!("an IMAP address is not a mail relay"),
+        Err(error) => error.to_string(),
+    };
+    assert!(refusal.contains("SMTP_URL must look like"), "{refusal}");
+    assert!(!refusal.contains("hunter2-secret"), "{refusal}");
+}

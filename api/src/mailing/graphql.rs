@@ -4,15 +4,16 @@ use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entities::{
     enums::{self, SubscriberStatus},
-    subscriber, subscriber_topic,
+    subscriber, subscriber_campaign, subscriber_topic,
 };
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Query, SelectStatement},
 };
 
 use super::Interests;
 use crate::{
+    campaigns::graphql::{Campaign, campaign_by_id},
     graphql::{
         context::ContextExt,
         error::{ApiError, ApiResult},
@@ -180,12 +181,30 @@ pub struct TopicSubscriberCount {
     pub count: u64,
 }
 
+pub struct CampaignSubscriberCount {
+    campaign_id: i64,
+    count: u64,
+}
+
+#[Object]
+impl CampaignSubscriberCount {
+    async fn campaign(&self, ctx: &Context<'_>) -> ApiResult<Option<Campaign>> {
+        campaign_by_id(ctx, self.campaign_id).await
+    }
+
+    async fn count(&self) -> u64 {
+        self.count
+    }
+}
+
 /// Confirmed subscribers, counted (no addresses).
 #[derive(SimpleObject)]
 pub struct SubscriberCounts {
     pub total: u64,
     pub by_region: Vec<RegionSubscriberCount>,
     pub by_topic: Vec<TopicSubscriberCount>,
+    /// Followers of each campaign.
+    pub by_campaign: Vec<CampaignSubscriberCount>,
 }
 
 #[derive(Default)]
@@ -193,19 +212,19 @@ pub struct MailingQuery;
 
 #[Object]
 impl MailingQuery {
-    /// Staff and admins: how many confirmed subscribers there are, by region and by topic.
+    /// Staff and admins: how many confirmed subscribers there are, by region, topic and
+    /// campaign followed.
     async fn subscriber_counts(&self, ctx: &Context<'_>) -> ApiResult<SubscriberCounts> {
         let actor = ctx.actor()?;
         if !super::can_see_counts(actor) {
             return Err(ApiError::Forbidden("subscriber counts are for staff"));
         }
         let db = &ctx.state().db;
-        let confirmed = subscriber::Column::Status.eq(SubscriberStatus::Confirmed);
         let by_region: Vec<(Option<i64>, i64)> = subscriber::Entity::find()
             .select_only()
             .column(subscriber::Column::RegionId)
             .column_as(Expr::col(subscriber::Column::Id).count(), "count")
-            .filter(confirmed.clone())
+            .filter(subscriber::Column::Status.eq(SubscriberStatus::Confirmed))
             .group_by(subscriber::Column::RegionId)
             .into_tuple()
             .all(db)
@@ -217,16 +236,20 @@ impl MailingQuery {
                 Expr::col(subscriber_topic::Column::SubscriberId).count(),
                 "count",
             )
-            .filter(
-                subscriber_topic::Column::SubscriberId.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(subscriber::Column::Id)
-                        .from(subscriber::Entity)
-                        .and_where(confirmed)
-                        .to_owned(),
-                ),
-            )
+            .filter(subscriber_topic::Column::SubscriberId.in_subquery(confirmed_ids()))
             .group_by(subscriber_topic::Column::Topic)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let by_campaign: Vec<(i64, i64)> = subscriber_campaign::Entity::find()
+            .select_only()
+            .column(subscriber_campaign::Column::CampaignId)
+            .column_as(
+                Expr::col(subscriber_campaign::Column::SubscriberId).count(),
+                "count",
+            )
+            .filter(subscriber_campaign::Column::SubscriberId.in_subquery(confirmed_ids()))
+            .group_by(subscriber_campaign::Column::CampaignId)
             .into_tuple()
             .all(db)
             .await?;
@@ -248,8 +271,23 @@ impl MailingQuery {
                     count: count(n),
                 })
                 .collect(),
+            by_campaign: by_campaign
+                .into_iter()
+                .map(|(campaign_id, n)| CampaignSubscriberCount {
+                    campaign_id,
+                    count: count(n),
+                })
+                .collect(),
         })
     }
+}
+
+fn confirmed_ids() -> SelectStatement {
+    Query::select()
+        .column(subscriber::Column::Id)
+        .from(subscriber::Entity)
+        .and_where(subscriber::Column::Status.eq(SubscriberStatus::Confirmed))
+        .to_owned()
 }
 
 /// A region's confirmed subscribers, as CSV text to save as a file.

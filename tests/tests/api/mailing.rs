@@ -512,10 +512,11 @@ async fn wait_for_attempt(app: &TestApp, attempts: i32) -> outbox::Model {
 async fn only_staff_see_subscriber_counts() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
     confirmed(
         &app,
         "counted@example.org",
-        json!({ "regionId": w.north_west, "topics": ["housing"] }),
+        json!({ "regionId": w.north_west, "topics": ["housing"], "campaignIds": [campaign] }),
     )
     .await;
     subscribe(
@@ -524,12 +525,15 @@ async fn only_staff_see_subscriber_counts() {
     )
     .await;
     let query =
-        "{ subscriberCounts { total byRegion { region { slug } count } byTopic { topic count } } }";
+        "{ subscriberCounts { total byRegion { region { slug } count } byTopic { topic count }
+           byCampaign { campaign { title } count } } }";
     let counts = app.ok(Some(&w.staff.access_token), query, json!({})).await;
     assert_eq!(
         counts["subscriberCounts"],
         json!({ "total": 1, "byRegion": [{ "region": { "slug": "north-west" }, "count": 1 }],
-                "byTopic": [{ "topic": "housing", "count": 1 }] })
+                "byTopic": [{ "topic": "housing", "count": 1 }],
+                "byCampaign": [{ "campaign": { "title": "Lift the ban" }, "count": 1 }] }),
+        "the pending subscriber is not counted"
     );
     assert_eq!(
         error_code(

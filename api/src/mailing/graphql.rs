@@ -229,30 +229,18 @@ impl MailingQuery {
             .into_tuple()
             .all(db)
             .await?;
-        let by_topic: Vec<(String, i64)> = subscriber_topic::Entity::find()
-            .select_only()
-            .column(subscriber_topic::Column::Topic)
-            .column_as(
-                Expr::col(subscriber_topic::Column::SubscriberId).count(),
-                "count",
-            )
-            .filter(subscriber_topic::Column::SubscriberId.in_subquery(confirmed_ids()))
-            .group_by(subscriber_topic::Column::Topic)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let by_campaign: Vec<(i64, i64)> = subscriber_campaign::Entity::find()
-            .select_only()
-            .column(subscriber_campaign::Column::CampaignId)
-            .column_as(
-                Expr::col(subscriber_campaign::Column::SubscriberId).count(),
-                "count",
-            )
-            .filter(subscriber_campaign::Column::SubscriberId.in_subquery(confirmed_ids()))
-            .group_by(subscriber_campaign::Column::CampaignId)
-            .into_tuple()
-            .all(db)
-            .await?;
+        let by_topic: Vec<(String, i64)> = confirmed_counts::<subscriber_topic::Entity, _>(
+            db,
+            subscriber_topic::Column::Topic,
+            subscriber_topic::Column::SubscriberId,
+        )
+        .await?;
+        let by_campaign: Vec<(i64, i64)> = confirmed_counts::<subscriber_campaign::Entity, _>(
+            db,
+            subscriber_campaign::Column::CampaignId,
+            subscriber_campaign::Column::SubscriberId,
+        )
+        .await?;
         let count = |n: i64| u64::try_from(n).unwrap_or_default();
         let regions = &ctx.loaders().regions;
         Ok(SubscriberCounts {
@@ -280,6 +268,27 @@ impl MailingQuery {
                 .collect(),
         })
     }
+}
+
+/// Confirmed subscribers counted by an interest (`group`) of the interest table `E`.
+async fn confirmed_counts<E, V>(
+    db: &sea_orm::DatabaseConnection,
+    group: E::Column,
+    subscriber_id: E::Column,
+) -> ApiResult<Vec<(V, i64)>>
+where
+    E: EntityTrait,
+    (V, i64): sea_orm::TryGetableMany,
+{
+    Ok(E::find()
+        .select_only()
+        .column(group)
+        .column_as(Expr::col(subscriber_id).count(), "count")
+        .filter(subscriber_id.in_subquery(confirmed_ids()))
+        .group_by(group)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 fn confirmed_ids() -> SelectStatement {

@@ -7,6 +7,7 @@
 //! - whoever holds a subscriber's link token manages that subscription (the token is the proof);
 //! - staff see subscriber counts; admins and a region's staff export its confirmed subscribers.
 
+pub mod compose;
 pub mod export;
 pub mod graphql;
 pub mod outbox;

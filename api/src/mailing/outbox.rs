@@ -10,13 +10,10 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use entities::{
     enums::{Audience, Frequency, MailKind, MailStatus, Role, SubscriberStatus},
     outbox, partner, policy_update, policy_update_campaign, policy_update_topic, subscriber,
-    subscriber_campaign, subscriber_topic, suppression, user,
+    subscriber_campaign, subscriber_topic, user,
 };
 use futures_util::{StreamExt, stream};
-use lettre::{
-    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::header::{ContentType, Header, HeaderName, HeaderValue},
-};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
@@ -25,7 +22,7 @@ use sea_orm::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::tokens::{self, Purpose};
+use super::compose::Sources;
 use crate::{db, graphql::error::ApiResult, state::AppState};
 
 /// Messages one worker takes at a time.
@@ -354,6 +351,7 @@ pub async fn run_worker(state: AppState, mailer: Mailer, stopping: CancellationT
 pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> ApiResult<usize> {
     let taken = take_due(state).await?;
     let count = taken.len();
+    let sources = Sources::load(state, &taken).await?;
     let mut groups: BTreeMap<(i64, i64), Vec<outbox::Model>> = BTreeMap::new();
     for row in taken {
         // Digest rows for one subscriber travel together as one message.
@@ -364,7 +362,7 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> ApiResult<usize> 
         groups.entry(key).or_default().push(row);
     }
     stream::iter(groups.into_values())
-        .map(|rows| deliver(state, mailer, rows))
+        .map(|rows| deliver(state, mailer, &sources, rows))
         .buffer_unordered(CONCURRENCY)
         .for_each(|_| std::future::ready(()))
         .await;
@@ -405,9 +403,9 @@ async fn take_due(state: &AppState) -> ApiResult<Vec<outbox::Model>> {
 }
 
 /// Sends one message (one row, or a subscriber's digest rows) and records the outcome.
-async fn deliver(state: &AppState, mailer: &Mailer, rows: Vec<outbox::Model>) {
+async fn deliver(state: &AppState, mailer: &Mailer, sources: &Sources, rows: Vec<outbox::Model>) {
     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-    let outcome = match compose(state, &rows).await {
+    let outcome = match sources.compose(state, &rows) {
         Ok(Some(message)) => mailer.send(message).await,
         Ok(None) => Err("nothing to send: the recipient or update is gone".to_owned()),
         Err(error) => Err(error.to_string()),
@@ -467,170 +465,4 @@ async fn mark_failed(state: &AppState, ids: &[i64], attempts: i32, error: &str) 
         .exec(&state.db)
         .await?;
     Ok(())
-}
-
-/// The RFC 8058 one-click unsubscribe headers.
-#[derive(Clone)]
-struct ListUnsubscribe(String);
-
-impl Header for ListUnsubscribe {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("List-Unsubscribe")
-    }
-
-    fn parse(value: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(Self(value.to_owned()))
-    }
-
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), self.0.clone())
-    }
-}
-
-#[derive(Clone)]
-struct ListUnsubscribePost;
-
-impl Header for ListUnsubscribePost {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
-    }
-
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(Self)
-    }
-
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
-    }
-}
-
-/// Writes the message for a row (or a digest's rows); `None` when what it was about is gone.
-async fn compose(state: &AppState, rows: &[outbox::Model]) -> ApiResult<Option<Message>> {
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let builder = Message::builder()
-        .from(state.config.mail_from.parse().map_err(mail_error)?)
-        .to(first.recipient.parse().map_err(mail_error)?)
-        .message_id(Some(format!("<outbox-{}@{}>", first.id, host(state))))
-        .header(ContentType::TEXT_PLAIN);
-    let Some(found) = first.subscriber_id else {
-        if first.kind == MailKind::Update && suppressed(state, &first.recipient).await? {
-            return Ok(None);
-        }
-        let body = match first.update_id {
-            Some(update_id) => update_text(state, update_id).await?.unwrap_or_default(),
-            None => first.body.clone(),
-        };
-        return Ok(Some(
-            builder
-                .subject(&first.subject)
-                .body(body)
-                .map_err(mail_error)?,
-        ));
-    };
-    let Some(subscriber) = subscriber::Entity::find_by_id(found).one(&state.db).await? else {
-        return Ok(None);
-    };
-    let key = state.config.jwt_secret.expose();
-    let manage = tokens::make(key, Purpose::Manage, subscriber.id, &subscriber.token_salt);
-    let unsubscribe = state
-        .config
-        .link("/subscriptions/unsubscribe", &[("token", &manage)]);
-    let preferences = state
-        .config
-        .link("/subscriptions/preferences", &[("token", &manage)]);
-    let footer =
-        format!("\n\n--\nChange what you receive: {preferences}\nUnsubscribe: {unsubscribe}\n");
-    let (subject, text) = match first.kind {
-        MailKind::Confirmation => {
-            let confirm =
-                tokens::make(key, Purpose::Confirm, subscriber.id, &subscriber.token_salt);
-            let link = state
-                .config
-                .link("/subscriptions/confirm", &[("token", &confirm)]);
-            let text = format!(
-                "Someone (we hope you) asked to subscribe this address to our policy updates.\n\n\
-                 To confirm, open this link and press the button:\n{link}\n\n\
-                 If it was not you, ignore this email: nothing more will be sent."
-            );
-            return Ok(Some(
-                builder
-                    .subject(&first.subject)
-                    .body(text)
-                    .map_err(mail_error)?,
-            ));
-        }
-        MailKind::Notice => (
-            first.subject.clone(),
-            "This address is already subscribed to our policy updates.".to_owned(),
-        ),
-        MailKind::Digest => digest(state, rows).await?,
-        _ => match first.update_id {
-            Some(update_id) => match update_text(state, update_id).await? {
-                Some(text) => (first.subject.clone(), text),
-                None => return Ok(None),
-            },
-            None => return Ok(None),
-        },
-    };
-    Ok(Some(
-        builder
-            .subject(subject)
-            .header(ListUnsubscribe(format!("<{unsubscribe}>")))
-            .header(ListUnsubscribePost)
-            .body(format!("{text}{footer}"))
-            .map_err(mail_error)?,
-    ))
-}
-
-async fn digest(state: &AppState, rows: &[outbox::Model]) -> ApiResult<(String, String)> {
-    let mut parts = Vec::new();
-    for row in rows {
-        if let Some(update_id) = row.update_id
-            && let Some(text) = update_text(state, update_id).await?
-        {
-            parts.push(text);
-        }
-    }
-    let subject = format!("Your policy updates digest ({} new)", parts.len());
-    Ok((subject, parts.join("\n\n----\n\n")))
-}
-
-async fn update_text(state: &AppState, update_id: i64) -> ApiResult<Option<String>> {
-    let Some(update) = policy_update::Entity::find_by_id(update_id)
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let link = state.config.link(&format!("/updates/{}", update.id), &[]);
-    Ok(Some(format!(
-        "{}\n\n{}\n\n{}\n\nRead it online: {link}",
-        update.title, update.summary, update.body
-    )))
-}
-
-async fn suppressed(state: &AppState, email: &str) -> ApiResult<bool> {
-    Ok(
-        suppression::Entity::find_by_id(super::suppression_hash(email))
-            .one(&state.db)
-            .await?
-            .is_some(),
-    )
-}
-
-fn host(state: &AppState) -> String {
-    state
-        .config
-        .public_url
-        .host_str()
-        .unwrap_or("localhost")
-        .to_owned()
-}
-
-fn mail_error(error: impl std::fmt::Display) -> crate::graphql::error::ApiError {
-    crate::graphql::error::ApiError::Internal(std::sync::Arc::new(anyhow::anyhow!(
-        "could not write an email: {error}"
-    )))
 }

@@ -803,3 +803,71 @@ async fn the_regions_staff_export_its_confirmed_subscribers_as_csv() {
     assert_eq!(exports[1]["targetId"], w.north_west);
     assert_eq!(exports[1]["actor"]["email"], "ben@charity.example.org");
 }
+
+#[tokio::test]
+async fn partner_members_receive_partners_only_updates_of_their_region_and_national_ones() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    confirmed(
+        &app,
+        "public@example.org",
+        json!({ "regionId": w.north_west }),
+    )
+    .await;
+    publish_update(
+        &app,
+        &w,
+        json!({ "title": "Briefing for North West partners", "audience": "PARTNERS",
+                "regionId": w.north_west }),
+    )
+    .await;
+    publish_update(
+        &app,
+        &w,
+        json!({ "title": "Briefing for every partner", "audience": "PARTNERS" }),
+    )
+    .await;
+    // Each member's first email is their invitation.
+    wait_for_mail(&app, "member0@partners.example.org", 3).await;
+    wait_for_mail(&app, "member3@partners.example.org", 2).await;
+    wait_for_mail(&app, "member4@partners.example.org", 2).await;
+    settle().await;
+    let titles = |address: &str| -> Vec<&str> {
+        let mail = mail_to(&app, address);
+        [
+            "Briefing for North West partners",
+            "Briefing for every partner",
+        ]
+        .into_iter()
+        .filter(|title| mail.iter().any(|text| text.contains(title)))
+        .collect()
+    };
+    assert_eq!(
+        titles("member0@partners.example.org"),
+        [
+            "Briefing for North West partners",
+            "Briefing for every partner"
+        ]
+    );
+    assert_eq!(
+        titles("member3@partners.example.org"),
+        ["Briefing for every partner"]
+    );
+    assert_eq!(
+        titles("member4@partners.example.org"),
+        ["Briefing for every partner"]
+    );
+    assert_eq!(
+        ["member0", "member3", "member4"].map(|member| mail_to(
+            &app,
+            &format!("{member}@partners.example.org")
+        )
+        .len()),
+        [3, 2, 2],
+        "one email per update, nothing else"
+    );
+    assert!(
+        titles("public@example.org").is_empty(),
+        "the public mailing list does not get partners-only updates"
+    );
+}

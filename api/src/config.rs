@@ -88,13 +88,18 @@ pub struct Settings {
     pub mail_worker: bool,
 }
 
-/// The signing secret; never printed.
+/// A secret setting (the signing secret, the SMTP URL with its password); never printed.
 #[derive(Clone)]
 pub struct Secret(Vec<u8>);
 
 impl Secret {
     pub fn expose(&self) -> &[u8] {
         &self.0
+    }
+
+    /// The secret as text; secrets read from the environment are always UTF-8.
+    pub fn expose_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -115,7 +120,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub invitation_ttl: Duration,
     pub max_body_bytes: usize,
-    pub smtp_url: Option<String>,
+    /// May hold the relay's password.
+    pub smtp_url: Option<Secret>,
     pub mail_from: String,
     pub mail_worker: bool,
 }
@@ -155,7 +161,7 @@ impl Config {
             refresh_token_ttl: Duration::seconds(settings.refresh_token_ttl_seconds.into()),
             invitation_ttl: Duration::seconds(settings.invitation_ttl_seconds.into()),
             max_body_bytes: settings.max_body_bytes,
-            smtp_url: settings.smtp_url,
+            smtp_url: settings.smtp_url.map(|url| Secret(url.into_bytes())),
             mail_from: settings.mail_from,
             mail_worker: settings.mail_worker,
         })

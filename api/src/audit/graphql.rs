@@ -58,7 +58,8 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// Every change made by a signed-in person, newest first. Admins only.
+    /// Every change made by a signed-in person, and every export of subscribers, newest first.
+    /// Admins only.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn audit_log(
         &self,

@@ -2,7 +2,7 @@
 //! alone for subscribers who chose no region). Each export hands out personal data, so each is
 //! recorded in the audit log.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entities::{
     campaign, enums::SubscriberStatus, subscriber, subscriber_campaign, subscriber_topic,
@@ -58,7 +58,7 @@ pub async fn region_subscribers(
             .find(|region| region.id == id)
             .map(|region| region.slug.clone())
             .ok_or_else(|| ApiError::bad_input("regionId", "no such region"))?,
-        None => "national".to_owned(),
+        None => "no-region".to_owned(),
     };
     let people = subscriber::Entity::find()
         .filter(chosen(region_id))
@@ -135,11 +135,12 @@ async fn campaigns_by_subscriber(
         .into_tuple()
         .all(&state.db)
         .await?;
+    let campaign_ids: HashSet<i64> = links.iter().map(|(_, campaign)| *campaign).collect();
     let titles: HashMap<i64, String> = campaign::Entity::find()
         .select_only()
         .column(campaign::Column::Id)
         .column(campaign::Column::Title)
-        .filter(campaign::Column::Id.is_in(links.iter().map(|(_, campaign)| *campaign)))
+        .filter(campaign::Column::Id.is_in(campaign_ids))
         .into_tuple::<(i64, String)>()
         .all(&state.db)
         .await?
@@ -207,5 +208,20 @@ fn spreadsheet_safe(cell: &str) -> String {
         format!("'{cell}")
     } else {
         cell.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_defused() {
+        for formula in ["=1+1", "+44 161", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        for plain in ["Amina", "amina@example.org", "", "1+1"] {
+            assert_eq!(spreadsheet_safe(plain), plain);
+        }
     }
 }

@@ -7,7 +7,7 @@ use entities::{
     subscriber, subscriber_campaign, subscriber_topic,
 };
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Query, SelectStatement},
 };
 
@@ -226,6 +226,7 @@ impl MailingQuery {
             .column_as(Expr::col(subscriber::Column::Id).count(), "count")
             .filter(subscriber::Column::Status.eq(SubscriberStatus::Confirmed))
             .group_by(subscriber::Column::RegionId)
+            .order_by_asc(subscriber::Column::RegionId)
             .into_tuple()
             .all(db)
             .await?;
@@ -286,6 +287,7 @@ where
         .column_as(Expr::col(subscriber_id).count(), "count")
         .filter(subscriber_id.in_subquery(confirmed_ids()))
         .group_by(group)
+        .order_by_asc(group)
         .into_tuple()
         .all(db)
         .await?)
@@ -302,7 +304,8 @@ fn confirmed_ids() -> SelectStatement {
 /// A region's confirmed subscribers, as CSV text to save as a file.
 #[derive(SimpleObject)]
 pub struct SubscriberExport {
-    /// A name for the file, e.g. `subscribers-north-west-2026-12-01.csv`.
+    /// A name for the file, e.g. `subscribers-north-west-2026-12-01.csv` (`no-region` for
+    /// those who chose none).
     pub filename: String,
     /// UTF-8 CSV with a header row: email, name, region, frequency, topics, campaigns,
     /// subscribed_at, consent_at, consent_source. Lists inside a cell are separated by "; ".

@@ -287,19 +287,7 @@ pub enum Mailer {
 impl Mailer {
     pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
         match &config.smtp_url {
-            Some(url) => {
-                // The URL may carry the relay's password: errors never repeat it.
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|_| {
-                        anyhow::anyhow!(
-                            "SMTP_URL must look like smtp://host:port (plain, to a local relay), \
-                             smtp://user:password@host:587?tls=required (STARTTLS) or \
-                             smtps://user:password@host:465"
-                        )
-                    })?
-                    .build();
-                Ok(Self::Smtp(transport))
-            }
+            Some(url) => Ok(Self::Smtp(smtp_transport(url.expose_str())?)),
             None => {
                 let folder = config.data_dir.join("mail");
                 std::fs::create_dir_all(&folder)?;
@@ -322,6 +310,27 @@ impl Mailer {
                 .map_err(|error| error.to_string()),
         }
     }
+}
+
+/// The relay named by SMTP_URL. The URL may carry the relay's password, so errors never
+/// repeat it, and a password is only ever sent over TLS.
+fn smtp_transport(url: &str) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    const FORMS: &str = "SMTP_URL must look like smtp://host:port (plain, to a local relay), \
+        smtp://user:password@host:587?tls=required (STARTTLS) or smtps://user:password@host:465";
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|parsed| matches!(parsed.scheme(), "smtp" | "smtps"))
+        .ok_or_else(|| anyhow::anyhow!(FORMS))?;
+    let encrypted = parsed.scheme() == "smtps"
+        || parsed
+            .query_pairs()
+            .any(|(key, value)| key == "tls" && value == "required");
+    if parsed.password().is_some() && !encrypted {
+        anyhow::bail!("SMTP_URL has a password but no TLS: use ?tls=required or smtps://");
+    }
+    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|_| anyhow::anyhow!(FORMS))?
+        .build())
 }
 
 /// Sends due mail until `stopping`.
@@ -351,7 +360,20 @@ pub async fn run_worker(state: AppState, mailer: Mailer, stopping: CancellationT
 pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> ApiResult<usize> {
     let taken = take_due(state).await?;
     let count = taken.len();
-    let sources = Sources::load(state, &taken).await?;
+    if taken.is_empty() {
+        return Ok(0);
+    }
+    let sources = match Sources::load(state, &taken).await {
+        Ok(sources) => sources,
+        Err(error) => {
+            // Recorded as a failed attempt, so the rows are retried and eventually given up
+            // instead of waiting out their lease with no trace.
+            for row in &taken {
+                mark_failed(state, &[row.id], row.attempts, &error.to_string()).await?;
+            }
+            return Err(error);
+        }
+    };
     let mut groups: BTreeMap<(i64, i64), Vec<outbox::Model>> = BTreeMap::new();
     for row in taken {
         // Digest rows for one subscriber travel together as one message.

@@ -76,12 +76,31 @@ async fn smtp_url_takes_a_login_and_tls_and_never_repeats_the_password() {
         let config = Config::resolve(settings.clone()).expect("resolves");
         assert!(Mailer::from_config(&config).is_ok(), "{url} is accepted");
     }
-    settings.smtp_url = Some("imap://updates:hunter2-secret@mail.example.org".to_owned());
-    let config = Config::resolve(settings).expect("resolves");
-    let refusal = match Mailer::from_config(&config) {
-        Ok(_) => panic!("an IMAP address is not a mail relay"),
-        Err(error) => error.to_string(),
-    };
-    assert!(refusal.contains("SMTP_URL must look like"), "{refusal}");
-    assert!(!refusal.contains("hunter2-secret"), "{refusal}");
+    for (url, why) in [
+        (
+            "imap://updates:hunter2-secret@mail.example.org",
+            "SMTP_URL must look like",
+        ),
+        (
+            "smtp://updates:hunter2-secret@mail.example.org:587",
+            "a password but no TLS",
+        ),
+        (
+            "smtp://updates:hunter2-secret@mail.example.org:587?tls=opportunistic",
+            "a password but no TLS",
+        ),
+    ] {
+        settings.smtp_url = Some(url.to_owned());
+        let config = Config::resolve(settings.clone()).expect("resolves");
+        assert!(
+            !format!("{config:?}").contains("hunter2-secret"),
+            "the settings never print the password"
+        );
+        let refusal = match Mailer::from_config(&config) {
+            Ok(_) => panic!("{url} is refused"),
+            Err(error) => error.to_string(),
+        };
+        assert!(refusal.contains(why), "{url}: {refusal}");
+        assert!(!refusal.contains("hunter2-secret"), "{refusal}");
+    }
 }

@@ -521,7 +521,8 @@ async fn only_staff_see_subscriber_counts() {
     .await;
     subscribe(
         &app,
-        json!({ "email": "pending@example.org", "regionId": w.north_west }),
+        json!({ "email": "pending@example.org", "regionId": w.north_west,
+                "topics": ["housing"], "campaignIds": [campaign] }),
     )
     .await;
     let query =
@@ -804,6 +805,16 @@ async fn the_regions_staff_export_its_confirmed_subscribers_as_csv() {
     assert_eq!(exports[1]["actor"]["email"], "ben@charity.example.org");
 }
 
+async fn publish_north_west_briefing(app: &TestApp, w: &World) {
+    publish_update(
+        app,
+        w,
+        json!({ "title": "Briefing for North West partners", "audience": "PARTNERS",
+                "regionId": w.north_west }),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn partner_members_receive_partners_only_updates_of_their_region_and_national_ones() {
     let app = TestApp::spawn().await;
@@ -814,13 +825,7 @@ async fn partner_members_receive_partners_only_updates_of_their_region_and_natio
         json!({ "regionId": w.north_west }),
     )
     .await;
-    publish_update(
-        &app,
-        &w,
-        json!({ "title": "Briefing for North West partners", "audience": "PARTNERS",
-                "regionId": w.north_west }),
-    )
-    .await;
+    publish_north_west_briefing(&app, &w).await;
     publish_update(
         &app,
         &w,
@@ -870,4 +875,30 @@ async fn partner_members_receive_partners_only_updates_of_their_region_and_natio
         titles("public@example.org").is_empty(),
         "the public mailing list does not get partners-only updates"
     );
+}
+
+#[tokio::test]
+async fn an_erased_address_gets_no_partners_only_updates_either() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let member = "member1@partners.example.org";
+    confirmed(&app, member, json!({})).await;
+    publish_update(&app, &w, json!({ "title": "For everyone" })).await;
+    // The invitation, the confirmation, then the update with the manage links.
+    let mail = wait_for_mail(&app, member, 3).await;
+    let token = token_of(&link(&mail[2], "/subscriptions/unsubscribe"));
+    app.ok(
+        None,
+        "mutation($t: String!) { eraseSubscriber(token: $t) }",
+        json!({ "t": token }),
+    )
+    .await;
+    publish_north_west_briefing(&app, &w).await;
+    wait_for_mail(&app, "member0@partners.example.org", 2).await;
+    settle().await;
+    let briefings = mail_to(&app, member)
+        .iter()
+        .filter(|text| text.contains("Briefing for North West partners"))
+        .count();
+    assert_eq!(briefings, 0, "the erased address is never mailed again");
 }

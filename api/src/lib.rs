@@ -98,6 +98,13 @@ impl Started {
         });
         let schema = graphql::build_schema(self.state.clone());
         let app = http::routes(self.state, schema);
+        // Background work stops taking new jobs as soon as shutdown is asked for, while open
+        // requests are still being answered: mail already taken is sent and marked first.
+        let stop_background = stopping.clone();
+        let shutdown = async move {
+            shutdown.await;
+            stop_background.cancel();
+        };
         let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
             .await;
@@ -119,7 +126,9 @@ async fn announce_scheduled_updates(state: AppState, stopping: CancellationToken
     let mut ticks = tokio::time::interval(ANNOUNCE_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        // Biased: once stopping, a tick that is also due must not start another round.
         tokio::select! {
+            biased;
             _ = stopping.cancelled() => return,
             _ = ticks.tick() => {}
         }

@@ -338,7 +338,9 @@ pub async fn run_worker(state: AppState, mailer: Mailer, stopping: CancellationT
     let mut ticks = tokio::time::interval(POLL_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        // Biased: once stopping, a tick that is also due must not start another round.
         tokio::select! {
+            biased;
             _ = stopping.cancelled() => return,
             _ = ticks.tick() => {}
         }

@@ -1,5 +1,6 @@
 //! Email through a real SMTP server: delivery with the one-click headers, several server
-//! instances sharing one outbox, and a worker that died holding messages.
+//! instances sharing one outbox, a restart mid-delivery, and a worker that died holding
+//! messages.
 
 use std::{collections::BTreeSet, time::Duration as StdDuration};
 
@@ -65,6 +66,20 @@ async fn wait_for(sink: &SmtpSink, count: usize) -> Vec<String> {
     );
 }
 
+/// Waits for `count` messages, then a little longer, and checks they went to `count`
+/// different readers: nothing lost, nothing sent twice.
+async fn assert_each_reader_gets_one(sink: &SmtpSink, count: usize) {
+    wait_for(sink, count).await;
+    tokio::time::sleep(StdDuration::from_secs(2)).await;
+    let messages = sink.messages();
+    let distinct: BTreeSet<String> = recipients(&messages).into_iter().collect();
+    assert_eq!(
+        (messages.len(), distinct.len()),
+        (count, count),
+        "every reader once, none twice"
+    );
+}
+
 fn recipients(messages: &[String]) -> Vec<String> {
     messages
         .iter()
@@ -111,15 +126,7 @@ async fn two_instances_on_one_database_send_each_message_once() {
         .await;
     subscribers(&app, 300).await;
     publish(&app, "To three hundred").await;
-    wait_for(&sink, 300).await;
-    tokio::time::sleep(StdDuration::from_secs(2)).await;
-    let messages = sink.messages();
-    let distinct: BTreeSet<String> = recipients(&messages).into_iter().collect();
-    assert_eq!(
-        (messages.len(), distinct.len()),
-        (300, 300),
-        "every reader once, none twice"
-    );
+    assert_each_reader_gets_one(&sink, 300).await;
     second.stop().await;
 }
 
@@ -162,4 +169,39 @@ async fn messages_held_by_a_worker_that_died_are_taken_over_and_sent_once() {
         20
     );
     worker.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_mid_delivery_loses_nothing_and_sends_nothing_twice() {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(|settings| {
+        settings.smtp_url = Some(sink.url());
+        settings.mail_worker = false;
+    })
+    .await;
+    subscribers(&app, 600).await;
+    let first = app
+        .another_instance(|settings| settings.smtp_url = Some(sink.url()))
+        .await;
+    publish(&app, "Sent across a restart").await;
+    wait_for(&sink, 30).await;
+    first.stop().await;
+    let before_restart = sink.messages().len();
+    let held = outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(MailStatus::Pending))
+        .filter(outbox::Column::LockedUntil.is_not_null())
+        .all(&app.state.db)
+        .await
+        .expect("outbox");
+    assert!(
+        held.is_empty(),
+        "a stopping worker finishes what it took before it exits"
+    );
+    assert!(before_restart < 600, "stopped mid-delivery");
+
+    let second = app
+        .another_instance(|settings| settings.smtp_url = Some(sink.url()))
+        .await;
+    assert_each_reader_gets_one(&sink, 600).await;
+    second.stop().await;
 }

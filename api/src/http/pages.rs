@@ -32,6 +32,8 @@ struct InvitationForm<'a> {
 struct Message<'a> {
     title: &'a str,
     body: &'a str,
+    /// Where to go next: address and wording.
+    link: Option<(&'a str, &'a str)>,
 }
 
 /// A page rendered from its template, or a plain 500 if the template fails.
@@ -46,7 +48,26 @@ pub fn render(template: &impl Template, status: StatusCode) -> Response {
 }
 
 pub fn message(title: &str, body: &str, status: StatusCode) -> Response {
-    render(&Message { title, body }, status)
+    render(
+        &Message {
+            title,
+            body,
+            link: None,
+        },
+        status,
+    )
+}
+
+/// A message with a link onwards.
+pub fn message_with_link(title: &str, body: &str, link: (&str, &str)) -> Response {
+    render(
+        &Message {
+            title,
+            body,
+            link: Some(link),
+        },
+        StatusCode::OK,
+    )
 }
 
 /// The page an invitation link opens: a form for a name and a password.

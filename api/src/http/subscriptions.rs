@@ -11,7 +11,7 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::pages::{message, render};
+use super::pages::{message, message_with_link, render};
 use crate::{
     graphql::error::ApiError,
     mailing::{self, Interests},
@@ -73,11 +73,17 @@ pub struct TokenForm {
 #[handler]
 pub async fn confirm(Data(state): Data<&AppState>, Form(form): Form<TokenForm>) -> Response {
     match mailing::confirm(state, &form.token, "confirmation page").await {
-        Ok(_) => message(
-            "Subscription confirmed",
-            "Thank you: your subscription is confirmed. Every email we send has links to change what you receive or to leave.",
-            StatusCode::OK,
-        ),
+        Ok(subscriber) => {
+            let preferences = state.config.link(
+                "/subscriptions/preferences",
+                &[("token", &mailing::manage_token(state, &subscriber))],
+            );
+            message_with_link(
+                "Subscription confirmed",
+                "Thank you: your subscription is confirmed. Every email we send has links to change what you receive or to leave.",
+                (&preferences, "Choose what you receive"),
+            )
+        }
         Err(error) => refusal(&error),
     }
 }

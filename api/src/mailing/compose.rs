@@ -147,7 +147,7 @@ impl Sources {
                 None => return Ok(None),
             },
         };
-        let manage = token(Purpose::Manage);
+        let manage = super::manage_token(state, subscriber);
         let unsubscribe = state
             .config
             .link("/subscriptions/unsubscribe", &[("token", &manage)]);

@@ -60,6 +60,16 @@ pub struct Interests {
     pub frequency: Frequency,
 }
 
+/// The token of the links to change or leave a subscription.
+pub fn manage_token(state: &AppState, subscriber: &subscriber::Model) -> String {
+    tokens::make(
+        state.config.jwt_secret.expose(),
+        Purpose::Manage,
+        subscriber.id,
+        &subscriber.token_salt,
+    )
+}
+
 /// The digest under which an erased address is remembered.
 pub fn suppression_hash(email: &str) -> String {
     crate::auth::tokens::digest(&email.trim().to_lowercase())

@@ -192,12 +192,28 @@ async fn subscribing_asks_for_a_confirmation_that_only_a_button_gives() {
         .await
         .expect("answer");
     assert_eq!(pressed.status(), 200);
+    let answer = pressed.text().await.unwrap_or_default();
+    assert!(answer.contains("Subscription confirmed"), "{answer}");
+    let preferences = answer
+        .split('"')
+        .find(|part| part.contains("/subscriptions/preferences?token="))
+        .unwrap_or_else(|| panic!("a link to the preferences in {answer}"));
+    let page = app
+        .client
+        .get(preferences)
+        .send()
+        .await
+        .expect("preferences");
+    assert_eq!(
+        page.status(),
+        200,
+        "the link opens the subscriber's preferences"
+    );
     assert!(
-        pressed
-            .text()
+        page.text()
             .await
             .unwrap_or_default()
-            .contains("Subscription confirmed")
+            .contains("Save my preferences")
     );
     let reused = app
         .gql(

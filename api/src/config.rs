@@ -86,6 +86,11 @@ pub struct Settings {
     /// Whether this instance sends queued email (`false` for web-only instances).
     #[arg(long, env = "MAIL_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub mail_worker: bool,
+    /// How many emails one instance sends at once, each over its own SMTP connection. Relays
+    /// often cap connections per client; raise it only as far as yours allows.
+    #[arg(long, env = "MAIL_CONCURRENCY", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
+    pub mail_concurrency: u16,
 }
 
 /// A secret setting (the signing secret, the SMTP URL with its password); never printed.
@@ -124,6 +129,7 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
     pub mail_worker: bool,
+    pub mail_concurrency: usize,
 }
 
 impl Config {
@@ -164,6 +170,7 @@ impl Config {
             smtp_url: settings.smtp_url.map(|url| Secret(url.into_bytes())),
             mail_from: settings.mail_from,
             mail_worker: settings.mail_worker,
+            mail_concurrency: settings.mail_concurrency.into(),
         })
     }
 

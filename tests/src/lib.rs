@@ -164,6 +164,7 @@ pub fn default_settings(dir: &std::path::Path) -> Settings {
         smtp_url: None,
         mail_from: "Partner network <updates@charity.example.org>".to_owned(),
         mail_worker: true,
+        mail_concurrency: 8,
     }
 }
 

@@ -13,7 +13,10 @@ use entities::{
     subscriber_campaign, subscriber_topic, user,
 };
 use futures_util::{StreamExt, stream};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    transport::smtp::PoolConfig,
+};
 use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
@@ -27,8 +30,6 @@ use crate::{db, graphql::error::ApiResult, state::AppState};
 
 /// Messages one worker takes at a time.
 const BATCH: u64 = 200;
-/// Messages one worker sends at once.
-const CONCURRENCY: usize = 8;
 /// How long a taken message is held before another worker may take it over.
 const LEASE: Duration = Duration::minutes(2);
 /// Attempts before a message is given up.
@@ -287,7 +288,10 @@ pub enum Mailer {
 impl Mailer {
     pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
         match &config.smtp_url {
-            Some(url) => Ok(Self::Smtp(smtp_transport(url.expose_str())?)),
+            Some(url) => Ok(Self::Smtp(smtp_transport(
+                url.expose_str(),
+                config.mail_concurrency,
+            )?)),
             None => {
                 let folder = config.data_dir.join("mail");
                 std::fs::create_dir_all(&folder)?;
@@ -314,7 +318,10 @@ impl Mailer {
 
 /// The relay named by SMTP_URL. The URL may carry the relay's password, so errors never
 /// repeat it, and a password is only ever sent over TLS.
-fn smtp_transport(url: &str) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+fn smtp_transport(
+    url: &str,
+    connections: usize,
+) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
     const FORMS: &str = "SMTP_URL must look like smtp://host:port (plain, to a local relay), \
         smtp://user:password@host:587?tls=required (STARTTLS) or smtps://user:password@host:465";
     let parsed = url::Url::parse(url)
@@ -328,8 +335,10 @@ fn smtp_transport(url: &str) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor
     if parsed.password().is_some() && !encrypted {
         anyhow::bail!("SMTP_URL has a password but no TLS: use ?tls=required or smtps://");
     }
+    let pool = PoolConfig::new().max_size(u32::try_from(connections)?);
     Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
         .map_err(|_| anyhow::anyhow!(FORMS))?
+        .pool_config(pool)
         .build())
 }
 
@@ -387,7 +396,7 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> ApiResult<usize> 
     }
     stream::iter(groups.into_values())
         .map(|rows| deliver(state, mailer, &sources, rows))
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(state.config.mail_concurrency)
         .for_each(|_| std::future::ready(()))
         .await;
     Ok(count)

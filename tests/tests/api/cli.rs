@@ -257,3 +257,22 @@ async fn migrate_applies_the_schema_and_exits() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[tokio::test]
+async fn mail_concurrency_outside_its_range_is_refused_before_anything_runs() {
+    let app = TestApp::spawn().await;
+    for refused in ["0", "65", "many"] {
+        let output = cli(&app, &["migrate"])
+            .env("MAIL_CONCURRENCY", refused)
+            .output()
+            .expect("runs");
+        assert!(!output.status.success(), "MAIL_CONCURRENCY={refused}");
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(said.contains("mail-concurrency"), "{said}");
+    }
+    let accepted = cli(&app, &["migrate"])
+        .env("MAIL_CONCURRENCY", "24")
+        .output()
+        .expect("runs");
+    assert!(accepted.status.success(), "MAIL_CONCURRENCY=24");
+}

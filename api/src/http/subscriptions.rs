@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::pages::{message, message_with_link, render};
 use crate::{
     graphql::error::ApiError,
-    mailing::{self, Interests},
+    mailing::{self, Interests, tokens::Purpose},
     state::AppState,
 };
 
@@ -76,7 +76,10 @@ pub async fn confirm(Data(state): Data<&AppState>, Form(form): Form<TokenForm>) 
         Ok(subscriber) => {
             let preferences = state.config.link(
                 "/subscriptions/preferences",
-                &[("token", &mailing::manage_token(state, &subscriber))],
+                &[(
+                    "token",
+                    &mailing::link_token(state, &subscriber, Purpose::Manage),
+                )],
             );
             message_with_link(
                 "Subscription confirmed",

@@ -14,7 +14,7 @@ use lettre::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::tokens::{self, Purpose};
+use super::tokens::Purpose;
 use crate::{
     graphql::error::{ApiError, ApiResult},
     state::AppState,
@@ -117,13 +117,11 @@ impl Sources {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let key = state.config.jwt_secret.expose();
-        let token = |purpose| tokens::make(key, purpose, subscriber.id, &subscriber.token_salt);
         if first.kind == MailKind::Confirmation {
-            let link = state.config.link(
-                "/subscriptions/confirm",
-                &[("token", &token(Purpose::Confirm))],
-            );
+            let confirm = super::link_token(state, subscriber, Purpose::Confirm);
+            let link = state
+                .config
+                .link("/subscriptions/confirm", &[("token", &confirm)]);
             let text = format!(
                 "Someone (we hope you) asked to subscribe this address to our policy updates.\n\n\
                  To confirm, open this link and press the button:\n{link}\n\n\
@@ -147,7 +145,7 @@ impl Sources {
                 None => return Ok(None),
             },
         };
-        let manage = super::manage_token(state, subscriber);
+        let manage = super::link_token(state, subscriber, Purpose::Manage);
         let unsubscribe = state
             .config
             .link("/subscriptions/unsubscribe", &[("token", &manage)]);

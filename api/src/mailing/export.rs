@@ -2,13 +2,14 @@
 //! alone for subscribers who chose no region). Each export hands out personal data, so each is
 //! recorded in the audit log.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use entities::{
     campaign, enums::SubscriberStatus, subscriber, subscriber_campaign, subscriber_topic,
 };
 use sea_orm::{
-    ActiveEnum, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveEnum, ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationDef,
     sea_query::{Expr, ExprTrait, Query, SelectStatement},
 };
 use serde_json::json;
@@ -127,31 +128,21 @@ async fn campaigns_by_subscriber(
     state: &AppState,
     region_id: Option<i64>,
 ) -> ApiResult<HashMap<i64, Vec<String>>> {
-    let links: Vec<(i64, i64)> = subscriber_campaign::Entity::find()
+    let followed: RelationDef = subscriber_campaign::Entity::belongs_to(campaign::Entity)
+        .from(subscriber_campaign::Column::CampaignId)
+        .to(campaign::Column::Id)
+        .into();
+    let rows: Vec<(i64, String)> = subscriber_campaign::Entity::find()
         .select_only()
         .column(subscriber_campaign::Column::SubscriberId)
-        .column(subscriber_campaign::Column::CampaignId)
+        .column(campaign::Column::Title)
+        .join(JoinType::InnerJoin, followed)
         .filter(subscriber_campaign::Column::SubscriberId.in_subquery(chosen_ids(region_id)))
+        .order_by_asc(campaign::Column::Title)
         .into_tuple()
         .all(&state.db)
         .await?;
-    let campaign_ids: HashSet<i64> = links.iter().map(|(_, campaign)| *campaign).collect();
-    let titles: HashMap<i64, String> = campaign::Entity::find()
-        .select_only()
-        .column(campaign::Column::Id)
-        .column(campaign::Column::Title)
-        .filter(campaign::Column::Id.is_in(campaign_ids))
-        .into_tuple::<(i64, String)>()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .collect();
-    let mut named: Vec<(i64, String)> = links
-        .into_iter()
-        .filter_map(|(person, campaign)| Some((person, titles.get(&campaign)?.clone())))
-        .collect();
-    named.sort();
-    Ok(grouped(named))
+    Ok(grouped(rows))
 }
 
 fn grouped(rows: Vec<(i64, String)>) -> HashMap<i64, Vec<String>> {

@@ -60,11 +60,11 @@ pub struct Interests {
     pub frequency: Frequency,
 }
 
-/// The token of the links to change or leave a subscription.
-pub fn manage_token(state: &AppState, subscriber: &subscriber::Model) -> String {
+/// The token of a subscriber's emailed links: to confirm, or to change or leave.
+pub fn link_token(state: &AppState, subscriber: &subscriber::Model, purpose: Purpose) -> String {
     tokens::make(
         state.config.jwt_secret.expose(),
-        Purpose::Manage,
+        purpose,
         subscriber.id,
         &subscriber.token_salt,
     )

@@ -379,8 +379,12 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> ApiResult<usize> 
         Err(error) => {
             // Recorded as a failed attempt, so the rows are retried and eventually given up
             // instead of waiting out their lease with no trace.
+            let mut by_attempts: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
             for row in &taken {
-                mark_failed(state, &[row.id], row.attempts, &error.to_string()).await?;
+                by_attempts.entry(row.attempts).or_default().push(row.id);
+            }
+            for (attempts, ids) in by_attempts {
+                mark_failed(state, &ids, attempts, &error.to_string()).await?;
             }
             return Err(error);
         }

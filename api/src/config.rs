@@ -1,17 +1,19 @@
 //! Typed settings, read from the environment (or the matching command-line flags). Each one is
 //! documented in the README.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf};
 
 use anyhow::{Context, bail};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Duration;
 use clap::{Args, ValueEnum};
+use ipnet::IpNet;
 use rand::RngExt;
 use url::Url;
 
-/// The name of the file in `DATA_DIR` that keeps a development signing secret between runs.
+/// The files in `DATA_DIR` that keep development secrets between runs.
 const GENERATED_SECRET_FILE: &str = "jwt-secret";
+const GENERATED_LINK_SECRET_FILE: &str = "link-secret";
 const MIN_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,6 +45,18 @@ pub struct Settings {
     /// Secret for signing access tokens (at least 32 bytes). Required in production.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
+    /// Secret for the links in emails (at least 32 bytes), kept apart from JWT_SECRET so that
+    /// rotating that one leaves emailed links working. Required in production.
+    #[arg(long, env = "LINK_SECRET", hide_env_values = true, global = true)]
+    pub link_secret: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed: IP addresses or networks, separated by
+    /// commas (e.g. `10.0.0.0/8,127.0.0.1`). Empty: the connecting peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = proxy, global = true)]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Password attempts (signing in, accepting an invitation, changing a password) one client
+    /// IP may make per minute on one instance.
+    #[arg(long, env = "PASSWORD_ATTEMPTS_PER_MINUTE", default_value_t = NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN), global = true)]
+    pub password_attempts_per_minute: NonZeroU32,
     /// `development` or `production`; production refuses to start without JWT_SECRET.
     #[arg(
         long,
@@ -121,6 +135,9 @@ pub struct Config {
     pub database_url: String,
     pub public_url: Url,
     pub jwt_secret: Secret,
+    pub link_secret: Secret,
+    pub trusted_proxies: Vec<IpNet>,
+    pub password_attempts_per_minute: NonZeroU32,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub invitation_ttl: Duration,
@@ -147,22 +164,28 @@ impl Config {
             Some(url) => url,
             None => Url::parse(&format!("http://{}/", settings.bind_addr))?,
         };
-        let jwt_secret = match settings.jwt_secret {
-            Some(secret) => Secret(secret.into_bytes()),
-            None if settings.app_env == Environment::Production => {
-                bail!("JWT_SECRET must be set when APP_ENV=production")
-            }
-            None => development_secret(&settings.data_dir)?,
-        };
-        if jwt_secret.expose().len() < MIN_SECRET_BYTES {
-            bail!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long");
-        }
+        let production = settings.app_env == Environment::Production;
+        let jwt_secret = secret(
+            "JWT_SECRET",
+            settings.jwt_secret,
+            production,
+            &settings.data_dir.join(GENERATED_SECRET_FILE),
+        )?;
+        let link_secret = secret(
+            "LINK_SECRET",
+            settings.link_secret,
+            production,
+            &settings.data_dir.join(GENERATED_LINK_SECRET_FILE),
+        )?;
         Ok(Self {
             bind_addr: settings.bind_addr,
             data_dir: settings.data_dir,
             database_url,
             public_url,
             jwt_secret,
+            link_secret,
+            trusted_proxies: settings.trusted_proxies,
+            password_attempts_per_minute: settings.password_attempts_per_minute,
             access_token_ttl: Duration::seconds(settings.access_token_ttl_seconds.into()),
             refresh_token_ttl: Duration::seconds(settings.refresh_token_ttl_seconds.into()),
             invitation_ttl: Duration::seconds(settings.invitation_ttl_seconds.into()),
@@ -185,22 +208,48 @@ impl Config {
     }
 }
 
+/// A trusted proxy: a network (`10.0.0.0/8`) or one address (`127.0.0.1`).
+fn proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{text}` is not an IP address or network"))
+}
+
 pub fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
-fn development_secret(data_dir: &std::path::Path) -> anyhow::Result<Secret> {
-    let path = data_dir.join(GENERATED_SECRET_FILE);
-    if let Ok(existing) = std::fs::read_to_string(&path) {
+/// A secret setting: as given, else (in development only) generated once and kept in
+/// `DATA_DIR` so that it lasts across restarts.
+fn secret(
+    name: &str,
+    given: Option<String>,
+    production: bool,
+    kept_at: &std::path::Path,
+) -> anyhow::Result<Secret> {
+    let secret = match given {
+        Some(secret) => Secret(secret.into_bytes()),
+        None if production => bail!("{name} must be set when APP_ENV=production"),
+        None => development_secret(name, kept_at)?,
+    };
+    if secret.expose().len() < MIN_SECRET_BYTES {
+        bail!("{name} must be at least {MIN_SECRET_BYTES} bytes long");
+    }
+    Ok(secret)
+}
+
+fn development_secret(name: &str, path: &std::path::Path) -> anyhow::Result<Secret> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
         return Ok(Secret(existing.trim().as_bytes().to_vec()));
     }
     let bytes: [u8; 48] = rand::rng().random();
     let secret = URL_SAFE_NO_PAD.encode(bytes);
-    write_private_file(&path, &secret)?;
+    write_private_file(path, &secret)?;
     tracing::warn!(
         path = %path.display(),
-        "JWT_SECRET is not set: generated a development signing secret and kept it in DATA_DIR; \
-         set JWT_SECRET in production"
+        "{name} is not set: generated a development secret and kept it in DATA_DIR; \
+         set {name} in production"
     );
     Ok(Secret(secret.into_bytes()))
 }

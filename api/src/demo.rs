@@ -221,6 +221,7 @@ const MEMBERS: &[(&str, &str, &str)] = &[
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let password = tokens::new_opaque_token();
     let password_hash = passwords::hash(
+        &state.hashing,
         Password::parse("password", password.clone()).map_err(|e| anyhow::anyhow!("{e}"))?,
     )
     .await
@@ -463,7 +464,7 @@ async fn seed_work_campaign(
         position.id,
         ApprovalDecision::Approve,
         None,
-        None,
+        position.current_version,
     )
     .await
     .map_err(demo_error)?;
@@ -474,7 +475,7 @@ async fn seed_work_campaign(
         position.id,
         ApprovalDecision::Approve,
         Some("Happy to be named.".to_owned()),
-        None,
+        position.current_version,
     )
     .await
     .map_err(demo_error)?;

@@ -35,6 +35,57 @@ pub enum Event {
         topics: Vec<String>,
         at: DateTime<Utc>,
     },
+    /// Sessions ended (sign-out, deactivation, a password change, a copied refresh token): open
+    /// websockets of those sessions are closed.
+    SessionsEnded(SessionsEnded),
+    /// Email was queued: mail workers wake up.
+    MailQueued,
+    /// A policy update was scheduled for later: the announcers wake up to note its time.
+    UpdateScheduled,
+}
+
+/// Which sessions of an account have just ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionsEnded {
+    pub user_id: i64,
+    /// Only this session.
+    pub only: Option<i64>,
+    /// Every session but this one.
+    pub except: Option<i64>,
+}
+
+impl SessionsEnded {
+    pub fn all_of(user_id: i64) -> Self {
+        Self {
+            user_id,
+            only: None,
+            except: None,
+        }
+    }
+
+    pub fn one(user_id: i64, session_id: i64) -> Self {
+        Self {
+            user_id,
+            only: Some(session_id),
+            except: None,
+        }
+    }
+
+    pub fn all_but(user_id: i64, session_id: i64) -> Self {
+        Self {
+            user_id,
+            only: None,
+            except: Some(session_id),
+        }
+    }
+
+    /// Whether the session `session_id` of `user_id` is among those that ended.
+    pub fn covers(&self, user_id: i64, session_id: i64) -> bool {
+        self.user_id == user_id
+            && self.only.is_none_or(|only| only == session_id)
+            && self.except != Some(session_id)
+    }
 }
 
 #[derive(Clone)]
@@ -72,6 +123,12 @@ impl Events {
         if let Err(error) = self.db.execute_raw(notify).await {
             tracing::warn!(%error, "could not announce an event");
         }
+    }
+
+    /// How many streams listen to this instance's events (live subscriptions, open sockets,
+    /// the workers).
+    pub fn listeners(&self) -> usize {
+        self.local.receiver_count()
     }
 
     /// Every event from now on.

@@ -30,8 +30,12 @@ impl EmailAddress {
                 .without_domain_literal(),
         )
         .map_err(|_| invalid())?;
-        // A deliverable address needs a domain with a dot in it ("name@localhost" is not one).
-        if !parsed.domain().contains('.') {
+        // A deliverable address needs a domain with a dot in it ("name@localhost" is not one),
+        // and the mailer must be able to send to it: quoted local parts such as
+        // `"a b"@example.org` are valid on paper, but not something we can deliver to.
+        let sendable =
+            candidate.parse::<lettre::Address>().is_ok() && !parsed.local_part().starts_with('"');
+        if !parsed.domain().contains('.') || !sendable {
             return Err(invalid());
         }
         Ok(Self(candidate))
@@ -72,14 +76,46 @@ impl Password {
     }
 }
 
-/// Required text: trimmed, not empty, at most `max` characters.
+/// Required text of several lines (a description, a body): trimmed, not empty, at most `max`
+/// characters.
 pub fn required_text(field: &str, raw: &str, max: usize) -> ApiResult<String> {
     optional_text(field, Some(raw), max)?
         .ok_or_else(|| ApiError::bad_input(field, "must not be empty"))
 }
 
-/// Optional text: trimmed; empty means absent; at most `max` characters.
+/// Optional text of several lines: trimmed; empty means absent; at most `max` characters;
+/// line breaks and tabs allowed, other control and hidden characters not.
 pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+    checked_text(field, raw, max, Lines::Several)
+}
+
+/// A required name or title: one line, trimmed, not empty, at most `max` characters.
+pub fn single_line(field: &str, raw: &str, max: usize) -> ApiResult<String> {
+    optional_single_line(field, Some(raw), max)?
+        .ok_or_else(|| ApiError::bad_input(field, "must not be empty"))
+}
+
+/// An optional name or title: one line, trimmed; empty means absent.
+pub fn optional_single_line(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> ApiResult<Option<String>> {
+    checked_text(field, raw, max, Lines::One)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    One,
+    Several,
+}
+
+fn checked_text(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+    lines: Lines,
+) -> ApiResult<Option<String>> {
     let Some(trimmed) = raw.map(str::trim).filter(|text| !text.is_empty()) else {
         return Ok(None);
     };
@@ -89,16 +125,54 @@ pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> ApiResult<Op
             format!("must be at most {max} characters"),
         ));
     }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        return Err(ApiError::bad_input(
-            field,
-            "must not contain control characters",
-        ));
+    for c in trimmed.chars() {
+        let line_break = matches!(c, '\n' | '\r' | '\t');
+        if line_break && lines == Lines::One {
+            return Err(ApiError::bad_input(
+                field,
+                "must be one line, without line breaks or tabs",
+            ));
+        }
+        if (c.is_control() && !line_break) || is_hidden(c) {
+            return Err(ApiError::bad_input(
+                field,
+                format!(
+                    "must not contain control, invisible or direction-changing characters \
+                     (found U+{:04X})",
+                    u32::from(c)
+                ),
+            ));
+        }
     }
     Ok(Some(trimmed.to_owned()))
+}
+
+/// Characters that show nothing, or change the direction of what follows, and so let a name
+/// pretend to be something else (`"\u{202e}gnp.exe"` shows as "exe.png"): bidirectional
+/// controls, zero-width spaces and marks, byte order marks, line and paragraph separators,
+/// and Unicode non-characters. The zero-width joiner and non-joiner stay allowed: several
+/// scripts and emoji need them.
+fn is_hidden(c: char) -> bool {
+    let code = u32::from(c);
+    matches!(
+        code,
+        0x061C            // Arabic letter mark
+        | 0x115F | 0x1160 // Hangul fillers
+        | 0x180E          // Mongolian vowel separator
+        | 0x200B          // zero-width space
+        | 0x200E | 0x200F // left-to-right and right-to-left marks
+        | 0x2028 | 0x2029 // line and paragraph separators
+        | 0x202A..=0x202E // bidirectional embeddings and overrides
+        | 0x2060..=0x2064 // word joiner and invisible operators
+        | 0x2066..=0x2069 // bidirectional isolates
+        | 0x206A..=0x206F // deprecated format characters
+        | 0x3164          // Hangul filler
+        | 0xFEFF          // byte order mark
+        | 0xFFA0          // halfwidth Hangul filler
+        | 0xFDD0..=0xFDEF // non-characters
+        | 0xFFF9..=0xFFFB // interlinear annotation
+    ) || (code & 0xFFFE) == 0xFFFE // the last two code points of every plane
+        || (0xE0000..=0xE007F).contains(&code) // tags
 }
 
 /// An http(s) address, at most 300 characters.

@@ -22,13 +22,10 @@ pub mod regions;
 pub mod state;
 pub mod support_requests;
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc};
 
-use poem::{
-    Server,
-    listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
-};
-
+use futures_util::StreamExt;
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{clock::Clock, config::Config, db::StatementObserver, state::AppState};
@@ -47,32 +44,27 @@ pub async fn prepare(
 
 /// A server bound to its address and ready to run.
 pub struct Started {
-    acceptor: TcpAcceptor,
+    listener: TcpListener,
     state: AppState,
 }
 
 /// Binds the address in the settings.
 pub async fn start(state: AppState) -> std::io::Result<Started> {
-    let acceptor = TcpListener::bind(state.config.bind_addr)
-        .into_acceptor()
-        .await?;
-    Ok(Started { acceptor, state })
+    let listener = TcpListener::bind(state.config.bind_addr).await?;
+    Ok(Started { listener, state })
 }
 
 /// Serves on a socket bound already (tests bind port 0 first, to know the address).
 pub fn start_on(state: AppState, listener: std::net::TcpListener) -> std::io::Result<Started> {
     listener.set_nonblocking(true)?;
-    let acceptor = TcpAcceptor::from_std(listener)?;
-    Ok(Started { acceptor, state })
+    let listener = TcpListener::from_std(listener)?;
+    Ok(Started { listener, state })
 }
 
 impl Started {
     /// The address actually bound.
     pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
-        self.acceptor
-            .local_addr()
-            .into_iter()
-            .find_map(|addr| addr.as_socket_addr().copied())
+        self.listener.local_addr().ok()
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish and stops the
@@ -105,9 +97,7 @@ impl Started {
             shutdown.await;
             stop_background.cancel();
         };
-        let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
-            .await;
+        let served = http::serve(self.listener, app, shutdown).await;
         stopping.cancel();
         let _ = relay.await;
         let _ = announcer.await;
@@ -118,22 +108,35 @@ impl Started {
     }
 }
 
-/// How often scheduled policy updates are checked for having come due.
-const ANNOUNCE_EVERY: Duration = Duration::from_secs(1);
-
-/// Announces scheduled policy updates when their time comes, until `stopping`.
+/// Announces scheduled policy updates when their time comes, until `stopping`. It sleeps
+/// until the next one is due, or until an update is published (from any instance).
 async fn announce_scheduled_updates(state: AppState, stopping: CancellationToken) {
-    let mut ticks = tokio::time::interval(ANNOUNCE_EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut scheduled = Box::pin(
+        state
+            .events
+            .subscribe()
+            .filter(|event| std::future::ready(matches!(event, events::Event::UpdateScheduled))),
+    );
     loop {
-        // Biased: once stopping, a tick that is also due must not start another round.
+        let next = match policy_updates::announce_due(&state).await {
+            Ok(next) => next,
+            Err(error) => {
+                tracing::warn!(%error, "could not announce scheduled policy updates");
+                Some(state.now() + chrono::Duration::seconds(5))
+            }
+        };
+        let wait = async {
+            match next {
+                Some(at) => state.clock.sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        // Biased: once stopping, nothing else may start another round.
         tokio::select! {
             biased;
             _ = stopping.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        if let Err(error) = policy_updates::announce_due(&state).await {
-            tracing::warn!(%error, "could not announce scheduled policy updates");
+            _ = scheduled.next() => {}
+            _ = wait => {}
         }
     }
 }

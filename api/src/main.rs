@@ -109,13 +109,20 @@ async fn shutdown_signal() {
 async fn create_admin(state: &api::state::AppState, email: &str, name: &str) -> anyhow::Result<()> {
     let email =
         EmailAddress::parse("email", email).map_err(|error| anyhow::anyhow!("--email {error}"))?;
-    let name = api::input::required_text("name", name, accounts::MAX_PERSON_NAME_LEN)
+    let name = api::input::single_line("name", name, accounts::MAX_PERSON_NAME_LEN)
         .map_err(|error| anyhow::anyhow!("--name {error}"))?;
     let password = Password::parse("password", admin_password()?)
         .map_err(|error| anyhow::anyhow!("the password {error}"))?;
-    let created = accounts::create_admin(&state.db, state.now(), email, name, password)
-        .await
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let created = accounts::create_admin(
+        &state.db,
+        &state.hashing,
+        state.now(),
+        email,
+        name,
+        password,
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("{error}"))?;
     println!("Created admin account {} for {}", created.id, created.email);
     Ok(())
 }

@@ -6,7 +6,13 @@ use chrono::{DateTime, Utc};
 use entities::region;
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::tokens::AccessTokens, clock::Clock, config::Config, events::Events};
+use crate::{
+    auth::{client::AttemptRate, passwords::HashingPool, tokens::AccessTokens},
+    clock::Clock,
+    config::Config,
+    events::{Event, Events, SessionsEnded},
+    mailing::tokens::LinkKeys,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,6 +20,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     pub access_tokens: Arc<AccessTokens>,
+    /// The keys of the links in emails, one per purpose, derived from LINK_SECRET.
+    pub link_keys: Arc<LinkKeys>,
+    pub hashing: HashingPool,
+    pub attempt_rate: AttemptRate,
     pub events: Events,
     /// The six regions, read once at start: they are seeded by migration and never change
     /// while the server runs, so no request needs to ask the database for them.
@@ -33,6 +43,9 @@ impl AppState {
         ));
         Self {
             events: Events::new(db.clone()),
+            link_keys: Arc::new(LinkKeys::derive(&config.link_secret)),
+            hashing: HashingPool::sized_to_cores(),
+            attempt_rate: AttemptRate::per_minute(config.password_attempts_per_minute),
             db,
             config: Arc::new(config),
             clock,
@@ -43,5 +56,15 @@ impl AppState {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Wakes the mail workers of every instance: email was queued and committed.
+    pub async fn mail_queued(&self) {
+        self.events.publish(Event::MailQueued).await;
+    }
+
+    /// Tells every instance that sessions ended, so their open websockets close.
+    pub async fn sessions_ended(&self, ended: SessionsEnded) {
+        self.events.publish(Event::SessionsEnded(ended)).await;
     }
 }

@@ -19,6 +19,7 @@ pub mod policy_update_revision;
 pub mod policy_update_topic;
 pub mod position;
 pub mod position_approval;
+pub mod position_backer;
 pub mod position_version;
 pub mod prelude;
 pub mod refresh_token;

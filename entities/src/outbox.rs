@@ -22,6 +22,8 @@ pub struct Model {
     pub next_attempt_at: DateTimeUtc,
     /// A worker holds the message until then; after it, another may take it over.
     pub locked_until: Option<DateTimeUtc>,
+    /// The lease of the worker holding the message: its updates apply only while it holds it.
+    pub lease_token: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,

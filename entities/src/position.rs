@@ -16,6 +16,11 @@ pub struct Model {
     /// The number of the version the public sees, once published.
     pub published_version: Option<i32>,
     pub published_at: Option<DateTimeUtc>,
+    /// Set when something staff should look at happened to the published position (a backer
+    /// withdrew); cleared when it is published again.
+    pub flagged_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub flag_reason: Option<String>,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -27,6 +27,12 @@ pub enum Relation {
         to = "super::position_version::Column::Id"
     )]
     Version,
+    #[sea_orm(
+        belongs_to = "super::partner::Entity",
+        from = "Column::PartnerId",
+        to = "super::partner::Column::Id"
+    )]
+    Partner,
 }
 
 impl Related<super::position_version::Entity> for Entity {

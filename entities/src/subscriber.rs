@@ -23,6 +23,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub unsubscribed_at: Option<DateTimeUtc>,
+    /// The last "you are already subscribed" notice, to send at most one a day.
+    pub notice_sent_at: Option<DateTimeUtc>,
+    /// The last link to see or erase one's data, to send at most a few an hour.
+    pub data_link_sent_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

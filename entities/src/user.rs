@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::enums::Role;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -36,3 +36,22 @@ impl Related<super::session::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Everything but the password hash, which must never reach a log.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("user::Model")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password_hash", &"…")
+            .field("role", &self.role)
+            .field("region_id", &self.region_id)
+            .field("partner_id", &self.partner_id)
+            .field("active", &self.active)
+            .field("created_at", &self.created_at)
+            .field("deactivated_at", &self.deactivated_at)
+            .field("last_login_at", &self.last_login_at)
+            .finish()
+    }
+}

@@ -8,6 +8,7 @@ mod m20261124_000001_foundation;
 mod m20261124_000002_campaigns;
 mod m20261128_000003_policy_updates;
 mod m20261128_000004_mailing_list;
+mod m20261201_000005_hardening;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_campaigns::Migration),
             Box::new(m20261128_000003_policy_updates::Migration),
             Box::new(m20261128_000004_mailing_list::Migration),
+            Box::new(m20261201_000005_hardening::Migration),
         ]
     }
 }

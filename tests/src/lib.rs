@@ -5,7 +5,9 @@
 pub mod smtp;
 
 use std::{
+    future::Future,
     net::SocketAddr,
+    pin::Pin,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -25,20 +27,39 @@ use tokio::sync::oneshot;
 pub const ADMIN_EMAIL: &str = "director@charity.example.org";
 pub const PASSWORD: &str = "a long enough password";
 
-/// A clock the test moves by hand.
-pub struct TestClock(Mutex<DateTime<Utc>>);
+/// A clock the test moves by hand; moving it wakes whatever waits on it.
+pub struct TestClock {
+    now: Mutex<DateTime<Utc>>,
+    moved: tokio::sync::Notify,
+}
 
 impl TestClock {
     pub fn advance(&self, by: Duration) {
-        if let Ok(mut now) = self.0.lock() {
+        if let Ok(mut now) = self.now.lock() {
             *now += by;
         }
+        self.moved.notify_waiters();
     }
 }
 
 impl Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
-        self.0.lock().map(|now| *now).unwrap_or_else(|_| Utc::now())
+        self.now
+            .lock()
+            .map(|now| *now)
+            .unwrap_or_else(|_| Utc::now())
+    }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            loop {
+                let moved = self.moved.notified();
+                if self.now() >= at {
+                    return;
+                }
+                moved.await;
+            }
+        })
     }
 }
 
@@ -156,6 +177,10 @@ pub fn default_settings(dir: &std::path::Path) -> Settings {
         database_url: None,
         public_url: None,
         jwt_secret: Some("test signing secret that is long enough to use".to_owned()),
+        link_secret: Some("test link secret that is also long enough to use".to_owned()),
+        trusted_proxies: Vec::new(),
+        // Tests sign many people in from one address; the limit has a test of its own.
+        password_attempts_per_minute: std::num::NonZeroU32::new(10_000).expect("not zero"),
         app_env: Environment::Development,
         access_token_ttl_seconds: 900,
         refresh_token_ttl_seconds: 30 * 24 * 3600,
@@ -198,7 +223,10 @@ impl TestApp {
         settings.public_url = Some(format!("http://{address}/").parse().expect("a URL"));
         adjust(&mut settings);
         let config = Config::resolve(settings).expect("valid settings");
-        let clock = Arc::new(TestClock(Mutex::new(Utc::now().trunc_subsecs(6))));
+        let clock = Arc::new(TestClock {
+            now: Mutex::new(Utc::now().trunc_subsecs(6)),
+            moved: tokio::sync::Notify::new(),
+        });
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         let state = api::prepare(
@@ -242,9 +270,14 @@ impl TestApp {
         settings.database_url = Some(self.state.config.database_url.clone());
         adjust(&mut settings);
         let config = Config::resolve(settings).expect("valid settings");
-        let state = api::prepare(config, self.clock.clone(), None)
+        let mut state = api::prepare(config, self.clock.clone(), None)
             .await
             .expect("database ready");
+        // On PostgreSQL instances hear each other through NOTIFY. On SQLite a deployment is
+        // one process; instances sharing a file in a test share the process's event bus.
+        if self.state.db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            state.events = self.state.events.clone();
+        }
         let started = api::start_on(state, listener).expect("server bound");
         let (stop, signal) = oneshot::channel::<()>();
         let running = tokio::spawn(started.run(async move {
@@ -295,6 +328,7 @@ impl TestApp {
     pub async fn admin_with_email(&self, email: &str) -> Session {
         api::accounts::create_admin(
             &self.state.db,
+            &self.state.hashing,
             self.state.now(),
             api::input::EmailAddress::parse("email", email).expect("valid email"),
             "Dana Director".to_owned(),
@@ -329,16 +363,44 @@ impl TestApp {
         data["region"]["id"].as_str().expect("region id").to_owned()
     }
 
-    /// Invites someone and accepts the invitation; returns their session.
-    pub async fn invite_and_accept(&self, inviter: &Session, input: Value, name: &str) -> Session {
-        let data = self
+    /// The link emailed for the invitation `id`: the invitations to one address are emailed
+    /// in turn, so the n-th invitation's link is in the n-th email to the address.
+    pub async fn invitation_link(&self, id: &str) -> String {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let id: i64 = id.parse().expect("an invitation id");
+        let invitation = entities::invitation::Entity::find_by_id(id)
+            .one(&self.state.db)
+            .await
+            .expect("the invitations read")
+            .expect("the invitation");
+        let rank = entities::invitation::Entity::find()
+            .filter(entities::invitation::Column::Email.eq(invitation.email.as_str()))
+            .filter(entities::invitation::Column::Id.lte(id))
+            .order_by_asc(entities::invitation::Column::Id)
+            .all(&self.state.db)
+            .await
+            .expect("the invitations read")
+            .len();
+        let mail = self.wait_for_mail(&invitation.email, rank).await;
+        link(&mail[rank - 1], "/invitations/accept")
+    }
+
+    /// Invites someone and returns the link emailed to them.
+    pub async fn invite(&self, inviter: &Session, input: Value) -> String {
+        let invited = self
             .ok(
                 Some(&inviter.access_token),
-                "mutation($i: InviteUserInput!) { inviteUser(input: $i) { acceptUrl } }",
+                "mutation($i: InviteUserInput!) { inviteUser(input: $i) { id } }",
                 json!({ "i": input }),
             )
             .await;
-        let token = token_from_url(data["inviteUser"]["acceptUrl"].as_str().expect("acceptUrl"));
+        self.invitation_link(invited["inviteUser"]["id"].as_str().expect("an id"))
+            .await
+    }
+
+    /// Invites someone and accepts the invitation from the email; returns their session.
+    pub async fn invite_and_accept(&self, inviter: &Session, input: Value, name: &str) -> Session {
+        let token = token_from_url(&self.invite(inviter, input).await);
         let data = self
             .ok(
                 None,
@@ -384,6 +446,75 @@ impl TestApp {
             .expect("partner id")
             .to_owned()
     }
+}
+
+impl TestApp {
+    /// The emails written so far (without SMTP_URL, each is an `.eml` file in
+    /// `DATA_DIR/mail`), oldest first, each as a reader sees it.
+    pub fn mailbox(&self) -> Vec<String> {
+        let folder = self.dir.path().join("mail");
+        let mut files: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(folder)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
+                    .filter_map(|entry| {
+                        let modified = entry.metadata().and_then(|m| m.modified()).ok()?;
+                        Some((modified, readable(&std::fs::read(entry.path()).ok()?)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files.into_iter().map(|(_, text)| text).collect()
+    }
+
+    /// The emails to `address` so far, oldest first.
+    pub fn mail_to(&self, address: &str) -> Vec<String> {
+        self.mailbox()
+            .into_iter()
+            .filter(|text| text.contains(&format!("To: {address}")))
+            .collect()
+    }
+
+    /// Waits until `count` emails to `address` have been written, and returns them.
+    pub async fn wait_for_mail(&self, address: &str, count: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let mail = self.mail_to(address);
+            if mail.len() >= count {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "expected {count} emails to {address}, found {}",
+            self.mail_to(address).len()
+        );
+    }
+}
+
+/// An email as a reader sees it: the header section as sent, then the decoded text.
+fn readable(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let headers = text
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    let body = mail_parser::MessageParser::default()
+        .parse(raw)
+        .and_then(|message| message.body_text(0).map(|body| body.into_owned()))
+        .unwrap_or_default();
+    format!("{headers}\n\n{body}")
+}
+
+/// The first link in an email that contains `path`.
+pub fn link(email: &str, path: &str) -> String {
+    email
+        .split_whitespace()
+        .find(|word| word.contains(path))
+        .map(|word| word.trim_matches(|c| c == '<' || c == '>').to_owned())
+        .unwrap_or_else(|| panic!("no {path} link in {email}"))
 }
 
 pub fn session_from(payload: &Value) -> Session {
@@ -463,6 +594,39 @@ impl TestApp {
             .await
             .expect("send");
         socket
+    }
+}
+
+impl TestApp {
+    /// Waits until the outbox holds nothing this instance would send now: every due email has
+    /// been sent, given up, or rescheduled.
+    pub async fn wait_for_outbox_idle(&self) {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        for _ in 0..300 {
+            let due = entities::outbox::Entity::find()
+                .filter(entities::outbox::Column::Status.eq(entities::enums::MailStatus::Pending))
+                .filter(entities::outbox::Column::NextAttemptAt.lte(self.state.now()))
+                .count(&self.state.db)
+                .await
+                .expect("the outbox read");
+            if due == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the outbox never went idle");
+    }
+
+    /// Waits until `count` live subscriptions listen for events on this instance (a
+    /// subscription starts listening once the server has set it up).
+    pub async fn wait_for_listeners(&self, count: usize) {
+        for _ in 0..200 {
+            if self.state.events.listeners() >= count {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("{count} subscriptions never started listening");
     }
 }
 

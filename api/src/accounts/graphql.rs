@@ -1,18 +1,31 @@
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object,
+    dataloader::{DataLoader, Loader},
+};
 use chrono::{DateTime, Utc};
 use entities::{enums, invitation, partner, user};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
 
-use super::{MAX_PERSON_NAME_LEN, Membership};
+use super::{MAX_PERSON_NAME_LEN, Membership, UserAccess};
 use crate::{
-    auth::{Actor, graphql::AuthPayload},
+    auth::{
+        Actor, Viewer,
+        graphql::{AuthPayload, client_of},
+        visible::Visible,
+    },
     graphql::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        pagination::{Page, PageArgs, Total, newest_first, page},
+        loaders::{ById, batching},
+        pagination::{Page, PageArgs, Total, connection_cost, newest_first, page},
     },
     input::{self, EmailAddress, Password},
-    partners::graphql::{Partner, partner_by_id},
+    partners::graphql::{Partner, PartnerLoaders, partner_by_id},
     regions::graphql::{Region, region_by_id},
 };
 
@@ -27,84 +40,137 @@ pub enum Role {
     Partner,
 }
 
-/// A person with an account.
-pub struct User {
-    row: user::Model,
-    /// Shown to the person themself, as in the answer that just signed them in.
-    shown_to_owner: bool,
-}
-
-impl From<user::Model> for User {
-    fn from(row: user::Model) -> Self {
-        Self {
-            row,
-            shown_to_owner: false,
-        }
-    }
-}
+/// A person with an account, as the viewer may see them.
+pub struct User(Visible<UserAccess>);
 
 impl User {
-    pub fn shown_to_owner(row: user::Model) -> Self {
-        Self {
-            row,
-            shown_to_owner: true,
-        }
+    /// The account as `viewer` may see it; `partner_region` is the region of a member's
+    /// organisation.
+    pub fn shown(viewer: &Viewer, row: user::Model, partner_region: Option<i64>) -> Option<Self> {
+        Visible::check(viewer, row, &partner_region).map(Self)
+    }
+
+    fn row(&self) -> &user::Model {
+        self.0.row()
     }
 }
 
 #[Object]
 impl User {
     async fn id(&self) -> ID {
-        ID(self.row.id.to_string())
+        ID(self.row().id.to_string())
     }
 
     async fn name(&self) -> &str {
-        &self.row.name
+        &self.row().name
     }
 
     /// Null unless the viewer may see it (see the README's privacy rules).
-    async fn email(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
-        let partner_region = match self.row.partner_id.filter(|_| !self.shown_to_owner) {
-            Some(partner_id) => load_one(&ctx.loaders().partners, partner_id)
-                .await?
-                .and_then(|partner| partner.region_id),
-            None => None,
-        };
-        let visible =
-            self.shown_to_owner || super::can_see_email(ctx.viewer(), &self.row, partner_region);
-        Ok(visible.then_some(self.row.email.as_str()))
+    async fn email(&self) -> Option<&str> {
+        self.0.grant().email.then_some(self.row().email.as_str())
     }
 
     async fn role(&self) -> Role {
-        self.row.role.into()
+        self.row().role.into()
     }
 
     /// The region a staff member works in.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        region_by_id(ctx, self.row.region_id).await
+        Ok(region_by_id(ctx, self.row().region_id))
     }
 
-    /// The organisation a partner member acts for.
+    /// The organisation a partner member acts for (null if it is hidden from the viewer).
     async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Option<Partner>> {
-        partner_by_id(ctx, self.row.partner_id).await
+        partner_by_id(ctx, self.row().partner_id).await
     }
 
     /// False once an admin has deactivated the account.
     async fn active(&self) -> bool {
-        self.row.active
+        self.row().active
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+        self.row().created_at
     }
 }
 
-/// A person's data for a resolver that holds only their id.
-pub async fn user_by_id(ctx: &Context<'_>, id: Option<i64>) -> ApiResult<Option<User>> {
-    match id {
-        Some(id) => Ok(load_one(&ctx.loaders().users, id).await?.map(User::from)),
-        None => Ok(None),
+/// The accounts slice's batching loaders.
+pub struct AccountLoaders {
+    pub users: DataLoader<ById<user::Entity>>,
+    pub staff_by_region: DataLoader<StaffByRegion>,
+}
+
+impl AccountLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            users: batching(ById::new(db.clone())),
+            staff_by_region: batching(StaffByRegion { db: db.clone() }),
+        }
     }
+}
+
+/// The active staff of each region, by name.
+pub struct StaffByRegion {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for StaffByRegion {
+    type Value = Vec<user::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = user::Entity::find()
+            .filter(user::Column::Role.eq(enums::Role::Staff))
+            .filter(user::Column::Active.eq(true))
+            .filter(user::Column::RegionId.is_in(keys.iter().copied()))
+            .order_by_asc(user::Column::Name)
+            .order_by_asc(user::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut grouped: HashMap<i64, Vec<user::Model>> = HashMap::new();
+        for row in rows {
+            if let Some(region_id) = row.region_id {
+                grouped.entry(region_id).or_default().push(row);
+            }
+        }
+        Ok(grouped)
+    }
+}
+
+/// Accounts as the viewer may see them, each with its organisation's region (read through the
+/// partner loader, so a list costs one more query, not one per account).
+pub async fn shown_users(ctx: &Context<'_>, rows: Vec<user::Model>) -> ApiResult<Vec<User>> {
+    let partner_ids: Vec<i64> = rows.iter().filter_map(|row| row.partner_id).collect();
+    let partners = if partner_ids.is_empty() {
+        HashMap::new()
+    } else {
+        ctx.loader::<PartnerLoaders>()
+            .by_id
+            .load_many(partner_ids)
+            .await?
+    };
+    let viewer = ctx.viewer();
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let region = row
+                .partner_id
+                .and_then(|id| partners.get(&id))
+                .and_then(|partner| partner.region_id);
+            User::shown(viewer, row, region)
+        })
+        .collect())
+}
+
+/// A person for a resolver that holds only their id (null if hidden from the viewer).
+pub async fn user_by_id(ctx: &Context<'_>, id: Option<i64>) -> ApiResult<Option<User>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let Some(row) = load_one(&ctx.loader::<AccountLoaders>().users, id).await? else {
+        return Ok(None);
+    };
+    Ok(shown_users(ctx, vec![row]).await?.pop())
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -115,11 +181,10 @@ pub enum InvitationStatus {
     Revoked,
 }
 
-/// An invitation to open an account.
+/// An invitation to open an account. Its link goes to the invited address only; it is never
+/// part of an answer.
 pub struct Invitation {
     pub row: invitation::Model,
-    /// The link to open the account; only known in the answer that created the invitation.
-    pub accept_url: Option<String>,
 }
 
 #[Object]
@@ -132,12 +197,17 @@ impl Invitation {
         &self.row.email
     }
 
+    /// The address the invitation link was emailed to (the only place the link goes).
+    async fn emailed_to(&self) -> &str {
+        &self.row.email
+    }
+
     async fn role(&self) -> Role {
         self.row.role.into()
     }
 
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        region_by_id(ctx, self.row.region_id).await
+        Ok(region_by_id(ctx, self.row.region_id))
     }
 
     async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Option<Partner>> {
@@ -166,11 +236,6 @@ impl Invitation {
 
     async fn expires_at(&self) -> DateTime<Utc> {
         self.row.expires_at
-    }
-
-    /// The single-use link for the invited person. Given only when the invitation is created.
-    async fn accept_url(&self) -> Option<&str> {
-        self.accept_url.as_deref()
     }
 }
 
@@ -272,7 +337,7 @@ pub struct AccountQuery;
 #[Object]
 impl AccountQuery {
     /// Every account, newest first. Admins only.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -291,11 +356,12 @@ impl AccountQuery {
             .limit(args.limit())
             .all(db)
             .await?;
-        Ok(page(rows, &args, total, |row| row.id, User::from))
+        let users = shown_users(ctx, rows).await?;
+        Ok(page(users, &args, total, |user| user.row().id, |user| user))
     }
 
     /// Invitations, newest first: all for admins, those for their region's partners for staff.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn invitations(
         &self,
         ctx: &Context<'_>,
@@ -315,10 +381,7 @@ impl AccountQuery {
             &args,
             total,
             |row| row.id,
-            |row| Invitation {
-                row,
-                accept_url: None,
-            },
+            |row| Invitation { row },
         ))
     }
 }
@@ -329,7 +392,8 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Invites someone to open an account. Admins invite anyone; staff invite members of
-    /// partners in their region. The answer carries the single-use `acceptUrl`.
+    /// partners in their region. The single-use link is emailed to the invited address and
+    /// never shown to the inviter.
     async fn invite_user(
         &self,
         ctx: &Context<'_>,
@@ -337,12 +401,8 @@ impl AccountMutation {
     ) -> ApiResult<Invitation> {
         let actor = ctx.actor()?;
         let (email, membership) = input.parse()?;
-        let state = ctx.state();
-        let invited = super::invite(state, actor, email, membership).await?;
-        Ok(Invitation {
-            accept_url: Some(super::accept_url(state, &invited.token)),
-            row: invited.invitation,
-        })
+        let row = super::invite(ctx.state(), actor, email, membership).await?;
+        Ok(Invitation { row })
     }
 
     /// Opens the invited account with a name and password, and signs in.
@@ -353,10 +413,11 @@ impl AccountMutation {
         name: String,
         password: String,
     ) -> ApiResult<AuthPayload> {
-        let name = input::required_text("name", &name, MAX_PERSON_NAME_LEN)?;
+        let name = input::single_line("name", &name, MAX_PERSON_NAME_LEN)?;
         let password = Password::parse("password", password)?;
-        let signed_in = super::accept(ctx.state(), token.trim(), name, password).await?;
-        Ok(AuthPayload::from(signed_in))
+        let client = client_of(ctx);
+        let signed_in = super::accept(ctx.state(), token.trim(), name, password, &client).await?;
+        AuthPayload::signed_in(ctx, signed_in).await
     }
 
     /// Withdraws an invitation that has not been accepted.
@@ -364,27 +425,30 @@ impl AccountMutation {
         let actor = ctx.actor()?;
         let id = input::id("id", &id)?;
         let row = super::revoke_invitation(ctx.state(), actor, id).await?;
-        Ok(Invitation {
-            row,
-            accept_url: None,
-        })
+        Ok(Invitation { row })
     }
 
     /// Deactivates an account: its sessions end and its tokens stop working. Admins only.
     async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
         let actor = ctx.actor()?;
         let id = input::id("id", &id)?;
-        Ok(User::from(
-            super::set_active(ctx.state(), actor, id, false).await?,
-        ))
+        let row = super::set_active(ctx.state(), actor, id, false).await?;
+        written_user(ctx, row).await
     }
 
     /// Lets a deactivated account sign in again. Admins only.
     async fn reactivate_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
         let actor = ctx.actor()?;
         let id = input::id("id", &id)?;
-        Ok(User::from(
-            super::set_active(ctx.state(), actor, id, true).await?,
-        ))
+        let row = super::set_active(ctx.state(), actor, id, true).await?;
+        written_user(ctx, row).await
     }
+}
+
+/// An account the viewer has just changed.
+async fn written_user(ctx: &Context<'_>, row: user::Model) -> ApiResult<User> {
+    shown_users(ctx, vec![row])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound("account"))
 }

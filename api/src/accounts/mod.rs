@@ -5,9 +5,7 @@
 //! - STAFF invite members for partners of their own region;
 //! - PARTNER members invite no one;
 //! - only ADMIN deactivates or reactivates accounts (never their own);
-//! - an account's email is visible to the person, to admins, to everyone signed in when the
-//!   account belongs to the charity's team (staff are the network's contacts), to staff for
-//!   members of partners in their region, and to colleagues in the same organisation.
+//! - who sees an account and its email address: [`UserAccess`].
 
 pub mod graphql;
 
@@ -21,8 +19,9 @@ use serde_json::json;
 
 use crate::{
     audit::{self, Change},
-    auth::{Actor, Viewer, passwords, sessions, tokens},
+    auth::{Actor, Client, Viewer, passwords, sessions, tokens, visible::AccessRule},
     db,
+    events::SessionsEnded,
     graphql::error::{ApiError, ApiResult, conflict_on_unique},
     input::{EmailAddress, Password},
     regions,
@@ -76,32 +75,52 @@ pub fn can_manage_accounts(actor: &Actor) -> bool {
     actor.is_admin()
 }
 
-/// `partner_region` is the region of the account's organisation, for partner members.
-pub fn can_see_email(viewer: &Viewer, account: &user::Model, partner_region: Option<i64>) -> bool {
-    let Some(actor) = viewer.signed_in() else {
-        return false;
-    };
-    actor.user_id == account.id
-        || actor.is_admin()
-        || account.role != Role::Partner
-        || (actor.is_staff_of(partner_region))
-        || account
-            .partner_id
-            .is_some_and(|partner_id| actor.is_member_of(partner_id))
+/// Who may see a person's account, and their email address.
+pub struct UserAccess;
+
+#[derive(Debug, Clone, Copy)]
+pub struct UserGrant {
+    pub email: bool,
 }
 
-/// A new invitation and the secret link token, which is shown once and kept only as a digest.
-pub struct Invited {
-    pub invitation: invitation::Model,
-    pub token: String,
+impl AccessRule for UserAccess {
+    type Row = user::Model;
+    /// For a partner member: the region of their organisation.
+    type Facts = Option<i64>;
+    type Grant = UserGrant;
+
+    /// Accounts are shown to people signed in. The email address is shown to the person, to
+    /// admins, to everyone signed in when the account belongs to the charity's team (staff are
+    /// the network's contacts), to staff for members of partners in their region, and to
+    /// colleagues in the same organisation.
+    fn grant(
+        viewer: &Viewer,
+        account: &user::Model,
+        partner_region: &Option<i64>,
+    ) -> Option<UserGrant> {
+        let actor = viewer.signed_in()?;
+        let email = actor.user_id == account.id
+            || actor.is_admin()
+            || account.role != Role::Partner
+            || actor.is_staff_of(*partner_region)
+            || account
+                .partner_id
+                .is_some_and(|partner_id| actor.is_member_of(partner_id));
+        Some(UserGrant { email })
+    }
 }
+
+/// How many times an invitation racing another to the same address is tried.
+const INVITE_ATTEMPTS: usize = 3;
+/// The conflict a second simultaneous invitation to one address meets.
+const RACED: &str = "another invitation to this address was sent at the same time";
 
 pub async fn invite(
     state: &AppState,
     actor: &Actor,
     email: EmailAddress,
     membership: Membership,
-) -> ApiResult<Invited> {
+) -> ApiResult<invitation::Model> {
     let db = &state.db;
     let partner = match membership {
         Membership::Staff { region_id } => {
@@ -121,9 +140,29 @@ pub async fn invite(
             "admins invite anyone; staff invite members of partners in their own region",
         ));
     }
+    // Two invitations to one address at once: the database lets one be waiting at a time, so
+    // the later one finds the other committed on its next try and replaces it.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match write_invitation(state, actor, &email, membership).await {
+            Err(ApiError::Conflict(message)) if message == RACED && tries < INVITE_ATTEMPTS => {
+                continue;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+async fn write_invitation(
+    state: &AppState,
+    actor: &Actor,
+    email: &EmailAddress,
+    membership: Membership,
+) -> ApiResult<invitation::Model> {
     let now = state.now();
-    let txn = db::begin_write(db).await?;
-    ensure_no_account(&txn, &email).await?;
+    let txn = db::begin_write(&state.db).await?;
+    ensure_no_account(&txn, email).await?;
     // A newer invitation to the same address replaces any still waiting.
     invitation::Entity::update_many()
         .col_expr(invitation::Column::RevokedAt, Expr::value(now))
@@ -134,7 +173,7 @@ pub async fn invite(
         .await?;
     let token = tokens::new_opaque_token();
     let created = invitation::Entity::insert(invitation::ActiveModel {
-        email: Set(email.into_string()),
+        email: Set(email.as_str().to_owned()),
         role: Set(membership.role()),
         region_id: Set(membership.region_id()),
         partner_id: Set(membership.partner_id()),
@@ -145,7 +184,8 @@ pub async fn invite(
         ..Default::default()
     })
     .exec_with_returning(&txn)
-    .await?;
+    .await
+    .map_err(|error| conflict_on_unique(error, RACED))?;
     audit::record(
         &txn,
         actor.user_id,
@@ -172,10 +212,8 @@ pub async fn invite(
     )
     .await?;
     txn.commit().await?;
-    Ok(Invited {
-        invitation: created,
-        token,
-    })
+    state.mail_queued().await;
+    Ok(created)
 }
 
 async fn ensure_no_account(conn: &impl ConnectionTrait, email: &EmailAddress) -> ApiResult<()> {
@@ -191,29 +229,30 @@ async fn ensure_no_account(conn: &impl ConnectionTrait, email: &EmailAddress) ->
     }
 }
 
-pub fn accept_url(state: &AppState, token: &str) -> String {
+fn accept_url(state: &AppState, token: &str) -> String {
     state
         .config
         .link("/invitations/accept", &[("token", token)])
 }
 
 /// Opens the invited person's account and signs them in. Each invitation works once, before it
-/// expires, unless it was revoked or replaced.
+/// expires, unless it was revoked or replaced. The link is checked before the password is
+/// hashed, so a made-up link costs one indexed read and no hashing.
 pub async fn accept(
     state: &AppState,
     token: &str,
     name: String,
     password: Password,
+    client: &Client,
 ) -> ApiResult<sessions::SignedIn> {
-    let password_hash = passwords::hash(password).await?;
+    state.attempt_rate.check(client.ip, state.now())?;
+    let digest = tokens::digest(token);
+    let waiting = find_invitation(&state.db, &digest, false).await?;
+    check_still_open(&waiting, state.now())?;
+    let password_hash = passwords::hash(&state.hashing, password).await?;
     let now = state.now();
     let txn = db::begin_write(&state.db).await?;
-    let invitation = invitation::Entity::find()
-        .filter(invitation::Column::TokenHash.eq(tokens::digest(token)))
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::bad_input("token", "this invitation link is not valid"))?;
+    let invitation = find_invitation(&txn, &digest, true).await?;
     check_still_open(&invitation, now)?;
     let account = user::Entity::insert(user::ActiveModel {
         email: Set(invitation.email.clone()),
@@ -250,12 +289,30 @@ pub async fn accept(
         &txn,
         account.id,
         now,
-        Change::new("invitation.accept", "invitation", invitation.id),
+        Change::new("invitation.accept", "invitation", invitation.id).with_detail(json!({
+            "ip": client.ip.to_string(),
+            "userAgent": client.user_agent,
+        })),
     )
     .await?;
     let signed_in = sessions::open_session(&txn, state, account, now).await?;
     txn.commit().await?;
     Ok(signed_in)
+}
+
+async fn find_invitation(
+    conn: &impl ConnectionTrait,
+    digest: &str,
+    lock: bool,
+) -> ApiResult<invitation::Model> {
+    let mut query = invitation::Entity::find().filter(invitation::Column::TokenHash.eq(digest));
+    if lock {
+        query = query.lock_exclusive();
+    }
+    query
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::bad_input("token", "this invitation link is not valid"))
 }
 
 fn check_still_open(invitation: &invitation::Model, now: DateTime<Utc>) -> ApiResult<()> {
@@ -369,18 +426,22 @@ pub async fn set_active(
     )
     .await?;
     txn.commit().await?;
+    if !active {
+        state.sessions_ended(SessionsEnded::all_of(user_id)).await;
+    }
     Ok(updated)
 }
 
 /// Creates an admin account from the command line (the first one, or a replacement).
 pub async fn create_admin(
     db: &DatabaseConnection,
+    hashing: &passwords::HashingPool,
     now: DateTime<Utc>,
     email: EmailAddress,
     name: String,
     password: Password,
 ) -> ApiResult<user::Model> {
-    let password_hash = passwords::hash(password).await?;
+    let password_hash = passwords::hash(hashing, password).await?;
     let txn = db::begin_write(db).await?;
     ensure_no_account(&txn, &email).await?;
     let created = user::Entity::insert(user::ActiveModel {

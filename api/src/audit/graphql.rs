@@ -8,7 +8,7 @@ use crate::{
     graphql::{
         context::ContextExt,
         error::{ApiError, ApiResult},
-        pagination::{Page, PageArgs, Total, newest_first, page},
+        pagination::{Page, PageArgs, Total, connection_cost, newest_first, page},
     },
 };
 
@@ -60,7 +60,7 @@ pub struct AuditQuery;
 impl AuditQuery {
     /// Every change made by a signed-in person, and every export of subscribers, newest first.
     /// Admins only.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -1,15 +1,24 @@
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::sessions::{self, SignedIn};
+use super::{
+    Client, Viewer,
+    sessions::{self, SignedIn},
+};
 use crate::{
-    accounts::graphql::User,
+    accounts::graphql::{User, user_by_id},
     graphql::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
     },
     input::Password,
+    partners::graphql::PartnerLoaders,
 };
+
+/// The client of the request, as the HTTP layer recognised it.
+pub fn client_of(ctx: &Context<'_>) -> Client {
+    ctx.data_opt::<Client>().cloned().unwrap_or_default()
+}
 
 /// What signing in gives: a short-lived access token for the `Authorization: Bearer` header,
 /// and a refresh token to get the next one.
@@ -23,15 +32,29 @@ pub struct AuthPayload {
     pub user: User,
 }
 
-impl From<SignedIn> for AuthPayload {
-    fn from(signed_in: SignedIn) -> Self {
-        Self {
+impl AuthPayload {
+    /// The answer to someone who has just signed in: their own account, shown to them as the
+    /// session just opened sees it.
+    pub async fn signed_in(ctx: &Context<'_>, signed_in: SignedIn) -> ApiResult<Self> {
+        let owner = Viewer(Some(sessions::actor_of(
+            &signed_in.user,
+            signed_in.session_id,
+        )));
+        let partner_region = match signed_in.user.partner_id {
+            Some(id) => load_one(&ctx.loader::<PartnerLoaders>().by_id, id)
+                .await?
+                .and_then(|partner| partner.region_id),
+            None => None,
+        };
+        let user = User::shown(&owner, signed_in.user, partner_region)
+            .ok_or(ApiError::Unauthenticated("this account no longer exists"))?;
+        Ok(Self {
             access_token: signed_in.access_token,
             access_token_expires_at: signed_in.access_token_expires_at,
             refresh_token: signed_in.refresh_token,
             refresh_token_expires_at: signed_in.refresh_token_expires_at,
-            user: User::shown_to_owner(signed_in.user),
-        }
+            user,
+        })
     }
 }
 
@@ -43,9 +66,8 @@ impl AuthQuery {
     /// The signed-in person.
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let actor = ctx.actor()?;
-        load_one(&ctx.loaders().users, actor.user_id)
+        user_by_id(ctx, Some(actor.user_id))
             .await?
-            .map(User::from)
             .ok_or(ApiError::Unauthenticated("this account no longer exists"))
     }
 }
@@ -62,7 +84,8 @@ impl AuthMutation {
         email: String,
         password: String,
     ) -> ApiResult<AuthPayload> {
-        Ok(sessions::login(ctx.state(), &email, password).await?.into())
+        let signed_in = sessions::login(ctx.state(), &email, password, &client_of(ctx)).await?;
+        AuthPayload::signed_in(ctx, signed_in).await
     }
 
     /// Exchanges a refresh token for new tokens.
@@ -71,9 +94,8 @@ impl AuthMutation {
         ctx: &Context<'_>,
         refresh_token: String,
     ) -> ApiResult<AuthPayload> {
-        Ok(sessions::refresh(ctx.state(), refresh_token.trim())
-            .await?
-            .into())
+        let signed_in = sessions::refresh(ctx.state(), refresh_token.trim()).await?;
+        AuthPayload::signed_in(ctx, signed_in).await
     }
 
     /// Ends the session the refresh token belongs to; its access tokens stop working too.
@@ -91,11 +113,10 @@ impl AuthMutation {
     ) -> ApiResult<bool> {
         let actor = ctx.actor()?;
         let new_password = Password::parse("newPassword", new_password)?;
-        let state = ctx.state();
         sessions::change_password(
-            &state.db,
+            ctx.state(),
             actor,
-            state.now(),
+            &client_of(ctx),
             current_password,
             new_password,
         )

@@ -1,11 +1,16 @@
 //! Who is asking: accounts signing in, their sessions and tokens, and the sign-in throttle.
 //! Each domain slice decides what an actor may do in its own `can_…` functions.
 
+pub mod client;
 pub mod graphql;
+pub mod live;
 pub mod passwords;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod visible;
+
+pub use client::Client;
 
 use entities::enums::Role;
 

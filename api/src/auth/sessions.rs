@@ -8,15 +8,16 @@ use chrono::{DateTime, Utc};
 use entities::{refresh_token, session, user};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, IntoCondition},
 };
 use serde_json::json;
 
-use super::{Actor, passwords, throttle, tokens};
+use super::{Actor, Client, passwords, throttle, tokens};
 use crate::{
     audit::{self, Change},
     db,
+    events::SessionsEnded,
     graphql::error::{ApiError, ApiResult},
     input::EmailAddress,
     state::AppState,
@@ -25,6 +26,7 @@ use crate::{
 /// The tokens handed to someone who has just signed in or refreshed.
 pub struct SignedIn {
     pub user: user::Model,
+    pub session_id: i64,
     pub access_token: String,
     pub access_token_expires_at: DateTime<Utc>,
     pub refresh_token: String,
@@ -33,11 +35,17 @@ pub struct SignedIn {
 
 const WRONG_CREDENTIALS: &str = "the email address or password is not right";
 
-pub async fn login(state: &AppState, email: &str, password: String) -> ApiResult<SignedIn> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: String,
+    client: &Client,
+) -> ApiResult<SignedIn> {
     let email = EmailAddress::parse("email", email)?;
-    let throttle_key = tokens::digest(email.as_str());
     let now = state.now();
-    throttle::ensure_allowed(&state.db, &throttle_key, now).await?;
+    state.attempt_rate.check(client.ip, now)?;
+    let keys = throttle::Keys::new(tokens::digest(email.as_str()), client.ip);
+    let admitted = throttle::admit(&state.db, &keys, now).await?;
 
     let account = user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
@@ -47,14 +55,13 @@ pub async fn login(state: &AppState, email: &str, password: String) -> ApiResult
     let stored_hash = account
         .as_ref()
         .map(|account| account.password_hash.clone());
-    if !passwords::verify(password, stored_hash).await? {
-        throttle::record_failure(&state.db, &throttle_key, now).await?;
+    if !passwords::verify(&state.hashing, password, stored_hash).await? {
         return Err(ApiError::Unauthenticated(WRONG_CREDENTIALS));
     }
     let account = account.ok_or(ApiError::Unauthenticated(WRONG_CREDENTIALS))?;
+    throttle::succeeded(&state.db, &keys, admitted, now).await?;
 
     let txn = db::begin_write(&state.db).await?;
-    throttle::clear(&txn, &throttle_key).await?;
     user::Entity::update_many()
         .col_expr(user::Column::LastLoginAt, Expr::value(now))
         .filter(user::Column::Id.eq(account.id))
@@ -111,6 +118,7 @@ async fn issue_tokens(
         state.access_tokens.issue(account.id, session_id, now)?;
     Ok(SignedIn {
         user: account,
+        session_id,
         access_token,
         access_token_expires_at,
         refresh_token,
@@ -140,6 +148,9 @@ pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<SignedIn> {
     if !marked_used {
         revoke_session(&txn, session.id, "refresh token reused", now).await?;
         txn.commit().await?;
+        state
+            .sessions_ended(SessionsEnded::one(session.user_id, session.id))
+            .await;
         return Err(ApiError::Unauthenticated(
             "this refresh token was already used, so the session has been ended; sign in again",
         ));
@@ -167,7 +178,8 @@ pub async fn logout(state: &AppState, presented: &str) -> ApiResult<()> {
     let Some((_, session)) = find_refresh_token(&txn, presented).await? else {
         return Ok(());
     };
-    if session.revoked_at.is_none() {
+    let open = session.revoked_at.is_none();
+    if open {
         revoke_session(&txn, session.id, "signed out", now).await?;
         audit::record(
             &txn,
@@ -178,6 +190,11 @@ pub async fn logout(state: &AppState, presented: &str) -> ApiResult<()> {
         .await?;
     }
     txn.commit().await?;
+    if open {
+        state
+            .sessions_ended(SessionsEnded::one(session.user_id, session.id))
+            .await;
+    }
     Ok(())
 }
 
@@ -239,13 +256,33 @@ async fn revoke_where(
 /// The person an access token belongs to, if the token is valid, its session still open and
 /// the account still active. One query per request.
 pub async fn authenticate(state: &AppState, access_token: &str) -> ApiResult<Actor> {
+    Ok(authenticate_until(state, access_token).await?.0)
+}
+
+/// The person an access token belongs to, and when the token expires.
+pub async fn authenticate_until(
+    state: &AppState,
+    access_token: &str,
+) -> ApiResult<(Actor, DateTime<Utc>)> {
     let claims = state.access_tokens.verify(access_token, state.now())?;
-    let found = session::Entity::find_by_id(claims.session_id)
+    let actor = open_session_of(state, claims.session_id, claims.user_id).await?;
+    Ok((actor, claims.expires_at))
+}
+
+/// Whether an actor's session is still open and their account still active.
+pub async fn check_open(state: &AppState, actor: &Actor) -> ApiResult<()> {
+    open_session_of(state, actor.session_id, actor.user_id)
+        .await
+        .map(drop)
+}
+
+async fn open_session_of(state: &AppState, session_id: i64, user_id: i64) -> ApiResult<Actor> {
+    let found = session::Entity::find_by_id(session_id)
         .find_also_related(user::Entity)
         .one(&state.db)
         .await?;
     let (session, account) = match found {
-        Some((session, Some(account))) if account.id == claims.user_id => (session, account),
+        Some((session, Some(account))) if account.id == user_id => (session, account),
         _ => return Err(ApiError::Unauthenticated("the access token is not valid")),
     };
     if session.revoked_at.is_some() {
@@ -272,23 +309,25 @@ pub fn actor_of(account: &user::Model, session_id: i64) -> Actor {
 /// Changes an account's password (the holder, knowing the current one), ending every other
 /// session of the account.
 pub async fn change_password(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    now: DateTime<Utc>,
+    client: &Client,
     current: String,
     new_password: crate::input::Password,
 ) -> ApiResult<()> {
+    let (db, now) = (&state.db, state.now());
+    state.attempt_rate.check(client.ip, now)?;
     let account = user::Entity::find_by_id(actor.user_id)
         .one(db)
         .await?
         .ok_or(ApiError::NotFound("account"))?;
-    if !passwords::verify(current, Some(account.password_hash.clone())).await? {
+    if !passwords::verify(&state.hashing, current, Some(account.password_hash.clone())).await? {
         return Err(ApiError::bad_input(
             "currentPassword",
             "the current password is not right",
         ));
     }
-    let new_hash = passwords::hash(new_password).await?;
+    let new_hash = passwords::hash(&state.hashing, new_password).await?;
     let txn = db::begin_write(db).await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(new_hash))
@@ -315,5 +354,8 @@ pub async fn change_password(
     )
     .await?;
     txn.commit().await?;
+    state
+        .sessions_ended(SessionsEnded::all_but(actor.user_id, actor.session_id))
+        .await;
     Ok(())
 }

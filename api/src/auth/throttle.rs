@@ -1,87 +1,164 @@
-//! Repeated failed sign-ins for one address lock that address out for a while. The counters
-//! live in the database so the limit holds across server instances.
+//! Sign-in throttling that guessers cannot race and cannot turn against the people they
+//! target.
+//!
+//! Each attempt is counted *before* its password is checked, under a row lock, against both
+//! the address and the client's IP: twenty guesses sent at once are counted one after another,
+//! and only the first few are checked at all. An address that reached its limit is locked; a
+//! correct password still gets through the lock from an IP with no failures, so a guesser
+//! cannot keep an admin out, while the guesser's own IP stays refused. A correct password
+//! takes back its own provisional count. The counters live in the database so the limits hold
+//! across server instances.
 
 use chrono::{DateTime, Duration, Utc};
 use entities::login_throttle;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QuerySelect, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, QuerySelect,
+    sea_query::OnConflict,
+};
 
 use crate::{
     db,
     graphql::error::{ApiError, ApiResult},
 };
 
-/// Failures allowed within one window before the address is locked.
+/// Failures allowed for one address within one window before it is locked.
 pub const MAX_FAILURES: i32 = 5;
+/// Failures allowed from one IP (over every address) within one window before it is locked.
+pub const MAX_IP_FAILURES: i32 = 20;
 /// Failures older than this are forgotten.
 pub const WINDOW_MINUTES: i64 = 15;
-/// How long a locked address must wait.
+/// How long a locked address or IP must wait.
 pub const LOCKOUT_MINUTES: i64 = 15;
 
-/// Refuses with RATE_LIMITED while the address is locked.
-pub async fn ensure_allowed(
-    db: &impl ConnectionTrait,
-    email_key: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let entry = login_throttle::Entity::find_by_id(email_key.to_owned())
-        .one(db)
-        .await?;
-    match entry.and_then(|entry| entry.locked_until) {
-        Some(retry_at) if retry_at > now => Err(ApiError::RateLimited { retry_at, now }),
-        _ => Ok(()),
+/// The two counters one attempt is charged to.
+pub struct Keys {
+    address: String,
+    ip: String,
+}
+
+impl Keys {
+    /// `address_digest` and `ip` identify the account asked for and the client asking; only
+    /// digests are stored.
+    pub fn new(address_digest: String, ip: std::net::IpAddr) -> Self {
+        Self {
+            address: address_digest,
+            ip: format!("ip:{}", super::tokens::digest(&ip.to_string())),
+        }
     }
 }
 
-/// Counts one failure; locks the address when the count reaches the limit. The row is locked
-/// while it is counted, so simultaneous failures are all counted.
-pub async fn record_failure(
-    db: &sea_orm::DatabaseConnection,
-    email_key: &str,
+/// An attempt let through, counted provisionally as a failure.
+pub struct Admitted {
+    /// False when the attempt passed an address lock from a clean IP (and so was not counted
+    /// against the address).
+    counted_on_address: bool,
+}
+
+/// Counts the attempt, or refuses it with RATE_LIMITED.
+pub async fn admit(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    now: DateTime<Utc>,
+) -> ApiResult<Admitted> {
+    let txn = db::begin_write(db).await?;
+    let mut address = lock_counter(&txn, &keys.address, now).await?;
+    let mut ip = lock_counter(&txn, &keys.ip, now).await?;
+    if let Some(retry_at) = ip.locked_until.filter(|until| *until > now) {
+        return Err(ApiError::RateLimited { retry_at, now });
+    }
+    let address_locked = match address.locked_until {
+        Some(until) if until > now => Some(until),
+        _ if address.failures >= MAX_FAILURES => {
+            let until = now + Duration::minutes(LOCKOUT_MINUTES);
+            address.failures = 0;
+            address.locked_until = Some(until);
+            Some(until)
+        }
+        _ => None,
+    };
+    if let Some(retry_at) = address_locked
+        && ip.failures > 0
+    {
+        save(&txn, &address).await?;
+        txn.commit().await?;
+        return Err(ApiError::RateLimited { retry_at, now });
+    }
+    let counted_on_address = address_locked.is_none();
+    if counted_on_address {
+        address.failures += 1;
+    }
+    ip.failures += 1;
+    if ip.failures >= MAX_IP_FAILURES {
+        ip.locked_until = Some(now + Duration::minutes(LOCKOUT_MINUTES));
+    }
+    save(&txn, &address).await?;
+    save(&txn, &ip).await?;
+    txn.commit().await?;
+    Ok(Admitted { counted_on_address })
+}
+
+/// The password was right: its provisional failure is taken back from the IP, and an address
+/// that is not locked forgets its failures. A lock stays: it was earned by somebody else.
+pub async fn succeeded(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    admitted: Admitted,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     let txn = db::begin_write(db).await?;
-    let fresh = login_throttle::ActiveModel {
-        email_key: Set(email_key.to_owned()),
-        failures: Set(0),
-        window_started_at: Set(now),
-        locked_until: Set(None),
-    };
-    login_throttle::Entity::insert(fresh)
-        .on_conflict(
-            OnConflict::column(login_throttle::Column::EmailKey)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    let entry = login_throttle::Entity::find_by_id(email_key.to_owned())
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("throttle row vanished")))?;
-    let window_expired = entry.window_started_at + Duration::minutes(WINDOW_MINUTES) <= now;
-    let (failures, window_started_at) = if window_expired {
-        (1, now)
-    } else {
-        (entry.failures + 1, entry.window_started_at)
-    };
-    let locked_until = (failures >= MAX_FAILURES).then(|| now + Duration::minutes(LOCKOUT_MINUTES));
-    login_throttle::Entity::update(login_throttle::ActiveModel {
-        email_key: Set(entry.email_key),
-        failures: Set(if locked_until.is_some() { 0 } else { failures }),
-        window_started_at: Set(window_started_at),
-        locked_until: Set(locked_until.or(entry.locked_until)),
-    })
-    .exec(&txn)
-    .await?;
+    let mut address = lock_counter(&txn, &keys.address, now).await?;
+    let mut ip = lock_counter(&txn, &keys.ip, now).await?;
+    if admitted.counted_on_address && address.locked_until.is_none_or(|until| until <= now) {
+        address.failures = 0;
+        address.locked_until = None;
+    }
+    ip.failures = (ip.failures - 1).max(0);
+    save(&txn, &address).await?;
+    save(&txn, &ip).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Forgets the failures of an address after a successful sign-in.
-pub async fn clear(db: &impl ConnectionTrait, email_key: &str) -> ApiResult<()> {
-    login_throttle::Entity::delete_by_id(email_key.to_owned())
-        .exec(db)
-        .await?;
+/// The counter for `key`, created if missing and locked until the transaction ends; a window
+/// that has run out starts afresh.
+async fn lock_counter(
+    txn: &DatabaseTransaction,
+    key: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<login_throttle::Model> {
+    login_throttle::Entity::insert(login_throttle::ActiveModel {
+        email_key: Set(key.to_owned()),
+        failures: Set(0),
+        window_started_at: Set(now),
+        locked_until: Set(None),
+    })
+    .on_conflict(
+        OnConflict::column(login_throttle::Column::EmailKey)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    let mut counter = login_throttle::Entity::find_by_id(key.to_owned())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("throttle row vanished")))?;
+    if counter.window_started_at + Duration::minutes(WINDOW_MINUTES) <= now {
+        counter.failures = 0;
+        counter.window_started_at = now;
+    }
+    Ok(counter)
+}
+
+async fn save(txn: &DatabaseTransaction, counter: &login_throttle::Model) -> ApiResult<()> {
+    login_throttle::Entity::update(login_throttle::ActiveModel {
+        email_key: Set(counter.email_key.clone()),
+        failures: Set(counter.failures),
+        window_started_at: Set(counter.window_started_at),
+        locked_until: Set(counter.locked_until),
+    })
+    .exec(txn)
+    .await?;
     Ok(())
 }

@@ -32,6 +32,7 @@ struct Claims {
 pub struct AccessClaims {
     pub user_id: i64,
     pub session_id: i64,
+    pub expires_at: DateTime<Utc>,
 }
 
 pub struct AccessTokens {
@@ -92,6 +93,7 @@ impl AccessTokens {
         Ok(AccessClaims {
             user_id,
             session_id: claims.sid,
+            expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or(now),
         })
     }
 }

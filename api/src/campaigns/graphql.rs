@@ -1,20 +1,23 @@
 use std::collections::BTreeSet;
 
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{
+    Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, dataloader::DataLoader,
+};
 use chrono::{DateTime, Utc};
-use entities::{advocacy_goal, campaign, enums};
-use sea_orm::QuerySelect;
+use entities::{advocacy_goal, campaign, campaign_goal, campaign_region, enums};
+use sea_orm::{DatabaseConnection, QuerySelect};
 
 use super::{
-    CampaignChanges, Criterion, ListFilter, MAX_BODY_LEN, MAX_GOALS, MAX_NOTE_LEN, MAX_SUMMARY_LEN,
-    MAX_TITLE_LEN, NewCampaign, Prioritisation,
+    CampaignAccess, CampaignChanges, Criterion, ListFilter, MAX_BODY_LEN, MAX_GOALS, MAX_NOTE_LEN,
+    MAX_SUMMARY_LEN, MAX_TITLE_LEN, NewCampaign, Prioritisation,
 };
 use crate::{
+    auth::{Viewer, visible::Visible},
     graphql::{
-        children::{Audience, load_page},
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        pagination::{Page, PageArgs, Total, newest_first, page},
+        loaders::{ById, Links, batching},
+        pagination::{Page, PageArgs, Total, connection_cost, newest_first, page},
     },
     input,
     joint_actions::graphql::JointAction,
@@ -111,28 +114,67 @@ impl From<&campaign::Model> for CampaignPrioritisation {
     }
 }
 
-pub struct Campaign(pub campaign::Model);
+/// A campaign, as the viewer may see it.
+pub struct Campaign(Visible<CampaignAccess>);
+
+impl Campaign {
+    /// The campaign as `viewer` may see it; `None` when it is hidden from them.
+    pub fn shown(viewer: &Viewer, row: campaign::Model) -> Option<Self> {
+        Visible::check(viewer, row, &()).map(Self)
+    }
+
+    pub fn row(&self) -> &campaign::Model {
+        self.0.row()
+    }
+}
+
+/// The campaigns slice's batching loaders.
+pub struct CampaignLoaders {
+    pub campaigns: DataLoader<ById<campaign::Entity>>,
+    goals: DataLoader<ById<advocacy_goal::Entity>>,
+    goal_ids: DataLoader<Links<campaign_goal::Entity>>,
+    region_ids: DataLoader<Links<campaign_region::Entity>>,
+}
+
+impl CampaignLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            campaigns: batching(ById::new(db.clone())),
+            goals: batching(ById::new(db.clone())),
+            goal_ids: batching(Links::new(
+                db,
+                campaign_goal::Column::CampaignId,
+                campaign_goal::Column::GoalId,
+            )),
+            region_ids: batching(Links::new(
+                db,
+                campaign_region::Column::CampaignId,
+                campaign_region::Column::RegionId,
+            )),
+        }
+    }
+}
 
 #[Object]
 impl Campaign {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row().id.to_string())
     }
 
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row().title
     }
 
     async fn summary(&self) -> &str {
-        &self.0.summary
+        &self.row().summary
     }
 
     async fn body(&self) -> &str {
-        &self.0.body
+        &self.row().body
     }
 
     async fn status(&self) -> CampaignStatus {
-        self.0.status.into()
+        self.row().status.into()
     }
 
     async fn scope(&self, ctx: &Context<'_>) -> ApiResult<CampaignScope> {
@@ -147,21 +189,19 @@ impl Campaign {
     /// The regions a regional campaign covers; empty for a national one.
     async fn regions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
         let ids = self.region_ids(ctx).await?;
-        let regions = &ctx.loaders().regions;
         Ok(ids
             .iter()
-            .filter_map(|id| regions.get(*id))
-            .map(Region)
+            .filter_map(|id| region_by_id(ctx, Some(*id)))
             .collect())
     }
 
     /// The region whose staff run the campaign; null when the national team does.
-    async fn lead_region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        region_by_id(ctx, self.0.lead_region_id).await
+    async fn lead_region(&self, ctx: &Context<'_>) -> Option<Region> {
+        region_by_id(ctx, self.row().lead_region_id)
     }
 
     /// The long-term goals the campaign works towards.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn goals(
         &self,
         ctx: &Context<'_>,
@@ -169,10 +209,10 @@ impl Campaign {
         after: Option<String>,
     ) -> ApiResult<Page<AdvocacyGoal>> {
         let args = PageArgs::<i64>::parse(first, after)?;
-        let loaders = ctx.loaders();
+        let loaders = ctx.loader::<CampaignLoaders>();
         let ids = loaders
-            .campaign_goal_ids
-            .load_one(self.0.id)
+            .goal_ids
+            .load_one(self.row().id)
             .await?
             .unwrap_or_default();
         let found = loaders.goals.load_many(ids.iter().copied()).await?;
@@ -189,72 +229,57 @@ impl Campaign {
     }
 
     /// Staff only: how the campaign was weighed. Null for everyone else.
-    async fn prioritisation(&self, ctx: &Context<'_>) -> Option<CampaignPrioritisation> {
-        super::can_see_prioritisation(ctx.viewer()).then(|| CampaignPrioritisation::from(&self.0))
+    async fn prioritisation(&self) -> Option<CampaignPrioritisation> {
+        self.0
+            .grant()
+            .prioritisation
+            .then(|| CampaignPrioritisation::from(self.row()))
     }
 
     /// The joint actions partners are invited to opt into, oldest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn joint_actions(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<JointAction>> {
-        load_page(
-            ctx.loaders(),
-            |l| &l.campaign_actions,
-            |l| &l.campaign_action_counts,
-            self.0.id,
-            Audience::Everyone,
-            (first, after),
-            JointAction,
-        )
-        .await
+        crate::joint_actions::graphql::actions_of(ctx, self.row(), first, after).await
     }
 
     /// The campaign's positions the viewer may see, oldest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn positions(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<Position>> {
-        load_page(
-            ctx.loaders(),
-            |l| &l.campaign_positions,
-            |l| &l.campaign_position_counts,
-            self.0.id,
-            Audience::of(ctx.viewer()),
-            (first, after),
-            Position,
-        )
-        .await
+        crate::positions::graphql::positions_of(ctx, self.row(), first, after).await
     }
 
     /// Whether the viewer runs this campaign (may edit it, its actions and positions).
     async fn viewer_can_manage(&self, ctx: &Context<'_>) -> bool {
         ctx.viewer()
             .signed_in()
-            .is_some_and(|actor| super::can_manage_campaign(actor, &self.0))
+            .is_some_and(|actor| super::can_manage_campaign(actor, self.row()))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row().created_at
     }
 
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row().updated_at
     }
 }
 
 impl Campaign {
     async fn region_ids(&self, ctx: &Context<'_>) -> ApiResult<Vec<i64>> {
         Ok(ctx
-            .loaders()
-            .campaign_region_ids
-            .load_one(self.0.id)
+            .loader::<CampaignLoaders>()
+            .region_ids
+            .load_one(self.row().id)
             .await?
             .unwrap_or_default())
     }
@@ -262,10 +287,14 @@ impl Campaign {
 
 /// A campaign for a resolver that holds only its id, if the viewer may see it.
 pub async fn campaign_by_id(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Campaign>> {
-    Ok(load_one(&ctx.loaders().campaigns, id)
+    Ok(load_one(&ctx.loader::<CampaignLoaders>().campaigns, id)
         .await?
-        .filter(|campaign| super::can_see_campaign(ctx.viewer(), campaign))
-        .map(Campaign))
+        .and_then(|row| Campaign::shown(ctx.viewer(), row)))
+}
+
+/// A campaign the viewer has just created or changed.
+fn written(ctx: &Context<'_>, row: campaign::Model) -> ApiResult<Campaign> {
+    Campaign::shown(ctx.viewer(), row).ok_or(ApiError::NotFound("campaign"))
 }
 
 #[derive(InputObject, Default)]
@@ -374,7 +403,7 @@ pub struct CreateCampaignInput {
 impl CreateCampaignInput {
     fn parse(self) -> ApiResult<NewCampaign> {
         Ok(NewCampaign {
-            title: input::required_text("title", &self.title, MAX_TITLE_LEN)?,
+            title: input::single_line("title", &self.title, MAX_TITLE_LEN)?,
             summary: input::required_text("summary", &self.summary, MAX_SUMMARY_LEN)?,
             body: input::optional_text("body", Some(&self.body), MAX_BODY_LEN)?.unwrap_or_default(),
             goal_ids: goal_set(&self.goal_ids)?,
@@ -406,7 +435,7 @@ impl UpdateCampaignInput {
         Ok(CampaignChanges {
             title: self
                 .title
-                .map(|title| input::required_text("title", &title, MAX_TITLE_LEN))
+                .map(|title| input::single_line("title", &title, MAX_TITLE_LEN))
                 .transpose()?,
             summary: self
                 .summary
@@ -461,7 +490,7 @@ impl CampaignQuery {
     }
 
     /// Campaigns, newest first. The public sees all but drafts.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn campaigns(
         &self,
         ctx: &Context<'_>,
@@ -474,11 +503,22 @@ impl CampaignQuery {
         let db = &ctx.state().db;
         let query = super::visible(ctx.viewer(), &filter);
         let total = Total::of(db, query.clone());
-        let rows = newest_first(query, entities::campaign::Column::Id, args.after)
+        let rows = newest_first(query, campaign::Column::Id, args.after)
             .limit(args.limit())
             .all(db)
             .await?;
-        Ok(page(rows, &args, total, |row| row.id, Campaign))
+        let viewer = ctx.viewer();
+        let shown = rows
+            .into_iter()
+            .filter_map(|row| Campaign::shown(viewer, row))
+            .collect();
+        Ok(page(
+            shown,
+            &args,
+            total,
+            |campaign: &Campaign| campaign.row().id,
+            |campaign| campaign,
+        ))
     }
 }
 
@@ -496,9 +536,10 @@ impl CampaignMutation {
         let actor = ctx.actor()?;
         let new = input.parse()?;
         let state = ctx.state();
-        Ok(Campaign(
+        written(
+            ctx,
             super::create(&state.db, actor, state.now(), new).await?,
-        ))
+        )
     }
 
     async fn update_campaign(
@@ -511,9 +552,10 @@ impl CampaignMutation {
         let id = input::id("id", &id)?;
         let changes = input.parse()?;
         let state = ctx.state();
-        Ok(Campaign(
+        written(
+            ctx,
             super::update(&state.db, actor, state.now(), id, changes).await?,
-        ))
+        )
     }
 
     /// Moves a campaign: DRAFT → ACTIVE ⇄ PAUSED, and ACTIVE or PAUSED → WON or CLOSED.
@@ -526,8 +568,9 @@ impl CampaignMutation {
         let actor = ctx.actor()?;
         let id = input::id("id", &id)?;
         let state = ctx.state();
-        Ok(Campaign(
+        written(
+            ctx,
             super::set_status(&state.db, actor, state.now(), id, status.into()).await?,
-        ))
+        )
     }
 }

@@ -3,8 +3,7 @@
 //! Who may do what, in one place:
 //! - ADMIN runs any campaign; STAFF run campaigns led by their region (and lead new ones only
 //!   for their region);
-//! - drafts and the prioritisation are for staff and admins; everyone sees campaigns once
-//!   they are active, paused, won or closed;
+//! - who sees a campaign and its prioritisation: [`CampaignAccess`];
 //! - status moves only DRAFT → ACTIVE ⇄ PAUSED, and from ACTIVE or PAUSED to WON or CLOSED.
 
 pub mod graphql;
@@ -26,7 +25,7 @@ use serde_json::json;
 
 use crate::{
     audit::{self, Change},
-    auth::{Actor, Viewer},
+    auth::{Actor, Viewer, visible::AccessRule},
     db,
     graphql::error::{ApiError, ApiResult},
 };
@@ -53,12 +52,28 @@ pub fn can_manage_campaign(actor: &Actor, campaign: &campaign::Model) -> bool {
     actor.is_admin() || actor.is_staff_of(campaign.lead_region_id)
 }
 
-pub fn can_see_campaign(viewer: &Viewer, campaign: &campaign::Model) -> bool {
-    campaign.status != CampaignStatus::Draft || is_team(viewer)
+/// Who may see a campaign, and its prioritisation.
+pub struct CampaignAccess;
+
+#[derive(Debug, Clone, Copy)]
+pub struct CampaignGrant {
+    /// How the campaign was weighed: staff and admins only.
+    pub prioritisation: bool,
 }
 
-pub fn can_see_prioritisation(viewer: &Viewer) -> bool {
-    is_team(viewer)
+impl AccessRule for CampaignAccess {
+    type Row = campaign::Model;
+    type Facts = ();
+    type Grant = CampaignGrant;
+
+    /// Drafts are for staff and admins; everyone sees campaigns once they are active, paused,
+    /// won or closed.
+    fn grant(viewer: &Viewer, campaign: &campaign::Model, _: &()) -> Option<CampaignGrant> {
+        let team = is_team(viewer);
+        (campaign.status != CampaignStatus::Draft || team).then_some(CampaignGrant {
+            prioritisation: team,
+        })
+    }
 }
 
 fn is_team(viewer: &Viewer) -> bool {

@@ -12,7 +12,7 @@ use sea_orm::{
 
 use super::{
     error::ApiResult,
-    loaders::{Keyed, Loaders},
+    loaders::Keyed,
     pagination::{Page, PageArgs, Total, page},
 };
 use crate::auth::Viewer;
@@ -218,21 +218,21 @@ impl Audience {
     }
 }
 
-/// One page of a parent's children, through the batching loaders.
+/// One page of a parent's children, through the batching loaders; `node` shows each child as
+/// the viewer may see it.
 pub async fn load_page<E, N>(
-    loaders: &Arc<Loaders>,
-    pages: fn(&Loaders) -> &DataLoader<ChildPages<E>>,
-    counts: fn(&Loaders) -> &DataLoader<ChildCounts<E>>,
+    loaders: (&DataLoader<ChildPages<E>>, &DataLoader<ChildCounts<E>>),
     parent: i64,
     audience: Audience,
     (first, after): (Option<i32>, Option<String>),
-    node: impl Fn(E::Model) -> N,
+    node: impl Fn(E::Model) -> Option<N>,
 ) -> ApiResult<Page<N>>
 where
     E: EntityTrait,
     E::Model: Keyed + FromQueryResult + Clone + Send + Sync + 'static,
     N: async_graphql::OutputType,
 {
+    let (pages, counts) = loaders;
     let args = PageArgs::<i64>::parse(first, after)?;
     let key = PageKey {
         parent,
@@ -242,15 +242,20 @@ where
     };
     // The count is asked for together with the page, not later when `totalCount` resolves:
     // it then joins the same batch as sibling counts (`optInCount`), whatever the timing.
-    let (rows, total) = tokio::try_join!(
-        pages(loaders).load_one(key),
-        counts(loaders).load_one((parent, audience))
-    )?;
+    let (rows, total) = tokio::try_join!(pages.load_one(key), counts.load_one((parent, audience)))?;
+    let shown: Vec<(i64, N)> = rows
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|row| {
+            let key = row.key();
+            node(row).map(|node| (key, node))
+        })
+        .collect();
     Ok(page(
-        rows.unwrap_or_default(),
+        shown,
         &args,
         Total::known(total.unwrap_or_default()),
-        Keyed::key,
-        node,
+        |(key, _)| *key,
+        |(_, node)| node,
     ))
 }

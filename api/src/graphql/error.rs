@@ -52,6 +52,14 @@ impl ApiError {
         Self::Internal(Arc::new(error.into()))
     }
 
+    /// What went wrong, in full, for the log (never for the client).
+    pub fn cause(&self) -> String {
+        match self {
+            Self::Internal(source) => format!("{source:#}"),
+            other => other.to_string(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
@@ -137,6 +145,8 @@ impl Extension for ErrorCodesExtension {
         next.run(ctx, stream).map(with_codes).boxed()
     }
 
+    /// The document was parsed and measured before (see `limits`); what fails here is
+    /// async-graphql's nesting check.
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -144,9 +154,11 @@ impl Extension for ErrorCodesExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|error| with_code(error, "GRAPHQL_PARSE_FAILED"))
+        next.run(ctx, query, variables).await.map_err(|error| {
+            let mut short = ServerError::new("the query nests too deeply", None);
+            short.locations = error.locations;
+            with_code(short, "GRAPHQL_VALIDATION_FAILED")
+        })
     }
 
     async fn validation(
@@ -163,11 +175,12 @@ impl Extension for ErrorCodesExtension {
     }
 }
 
+/// Labels an error that has no code yet.
 fn with_code(mut error: ServerError, code: &str) -> ServerError {
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
     error
 }
 

@@ -4,22 +4,29 @@
 pub mod children;
 pub mod context;
 pub mod error;
+pub mod limits;
 pub mod loaders;
 pub mod pagination;
+
+use std::sync::Arc;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{
-    accounts::graphql::{AccountMutation, AccountQuery},
+    accounts::graphql::{AccountLoaders, AccountMutation, AccountQuery},
     audit::graphql::AuditQuery,
     auth::graphql::{AuthMutation, AuthQuery},
-    campaigns::graphql::{CampaignMutation, CampaignQuery},
-    joint_actions::graphql::{JointActionMutation, JointActionQuery, JointActionSubscription},
+    campaigns::graphql::{CampaignLoaders, CampaignMutation, CampaignQuery},
+    joint_actions::graphql::{
+        JointActionLoaders, JointActionMutation, JointActionQuery, JointActionSubscription,
+    },
     mailing::graphql::{MailingMutation, MailingQuery},
-    partners::graphql::{PartnerMutation, PartnerQuery},
-    policy_updates::graphql::{PolicyUpdateMutation, PolicyUpdateQuery, PolicyUpdateSubscription},
-    positions::graphql::{PositionMutation, PositionQuery},
-    regions::graphql::RegionQuery,
+    partners::graphql::{PartnerLoaders, PartnerMutation, PartnerQuery},
+    policy_updates::graphql::{
+        PolicyUpdateLoaders, PolicyUpdateMutation, PolicyUpdateQuery, PolicyUpdateSubscription,
+    },
+    positions::graphql::{PositionLoaders, PositionMutation, PositionQuery},
+    regions::graphql::{RegionDirectory, RegionQuery},
     state::AppState,
     support_requests::graphql::{SupportRequestMutation, SupportRequestQuery},
 };
@@ -69,16 +76,24 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         Subscription::default(),
     )
     .extension(error::ErrorCodes)
+    .extension(limits::DocumentLimits)
+    .extension(crate::auth::live::SessionGuard)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
 }
 
+/// The schema with each slice's loaders (which batch but do not cache, so they are shared by
+/// every request).
 pub fn build_schema(state: AppState) -> AppSchema {
+    let db = &state.db;
     builder()
-        .data(std::sync::Arc::new(loaders::Loaders::new(
-            &state.db,
-            &state.regions,
-        )))
+        .data(Arc::new(RegionDirectory::new(&state.regions)))
+        .data(Arc::new(PartnerLoaders::new(db)))
+        .data(Arc::new(AccountLoaders::new(db)))
+        .data(Arc::new(CampaignLoaders::new(db)))
+        .data(Arc::new(JointActionLoaders::new(db)))
+        .data(Arc::new(PositionLoaders::new(db)))
+        .data(Arc::new(PolicyUpdateLoaders::new(db)))
         .data(state)
         .finish()
 }

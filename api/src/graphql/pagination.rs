@@ -18,6 +18,20 @@ use super::error::{ApiError, ApiResult};
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
+/// The query cost of one page of a connection: the field itself (it reads the database, so it
+/// is never free) and each of up to `first` rows. `first` is clamped to the page sizes a
+/// request can get before it is multiplied, so `first: 0` or a huge `first` cost as much as
+/// the page they would actually read.
+pub fn connection_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first
+        .map_or(DEFAULT_PAGE_SIZE, |n| u64::try_from(n).unwrap_or(0))
+        .clamp(1, MAX_PAGE_SIZE);
+    usize::try_from(rows)
+        .unwrap_or(1)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
 /// A page of nodes with `totalCount`.
 pub type Page<N> = Connection<String, N, Total, EmptyFields>;
 

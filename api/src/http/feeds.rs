@@ -17,8 +17,8 @@ use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use crate::{
-    auth::Viewer,
-    policy_updates::{self, ListFilter},
+    auth::{Viewer, visible::Visible},
+    policy_updates::{self, ListFilter, PolicyUpdateAccess},
     state::AppState,
 };
 
@@ -158,7 +158,12 @@ pub async fn update_page(Path(id): Path<i64>, Data(state): Data<&AppState>) -> R
         Ok(Some(row))
             if row.audience == Audience::Public
                 && row.status != UpdateStatus::Draft
-                && policy_updates::can_see(&Viewer(None), &row, state.now()) =>
+                && Visible::<PolicyUpdateAccess>::check(
+                    &Viewer(None),
+                    row.clone(),
+                    &state.now(),
+                )
+                .is_some() =>
         {
             row
         }

@@ -2,20 +2,23 @@
 //! (graphql-transport-ws), with the caller recognised from their access token.
 
 use async_graphql::{
-    Data, ServerError, Value,
+    ServerError, Value,
     http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
     parser::types::{DocumentOperations, OperationType},
 };
-use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql_poem::GraphQLProtocol;
 use poem::{
     Body, IntoResponse, Request, Response, handler,
     http::{Method, StatusCode, header},
-    web::{Html, websocket::WebSocket},
+    web::{
+        Html,
+        websocket::{WebSocket, WebSocketConfig},
+    },
 };
 
 use crate::{
-    auth::{Viewer, sessions},
-    graphql::{AppSchema, error::ApiError},
+    auth::{Client, Viewer, sessions},
+    graphql::{AppSchema, error::ApiError, limits::syntax_error},
     state::AppState,
 };
 
@@ -96,10 +99,13 @@ pub async fn query(
                 let mut response = respond(
                     format,
                     StatusCode::METHOD_NOT_ALLOWED,
-                    async_graphql::Response::from_errors(vec![ServerError::new(
-                        "mutations and subscriptions must be sent with POST",
-                        None,
-                    )]),
+                    async_graphql::Response::from_errors(vec![
+                        ApiError::bad_input(
+                            "method",
+                            "mutations and subscriptions must be sent with POST",
+                        )
+                        .into_server_error(),
+                    ]),
                 );
                 response
                     .headers_mut()
@@ -107,7 +113,7 @@ pub async fn query(
                 return response;
             }
             Err(error) => {
-                let response = async_graphql::Response::from_errors(vec![error]);
+                let response = async_graphql::Response::from_errors(vec![syntax_error(error)]);
                 return respond(format, StatusCode::BAD_REQUEST, response);
             }
         }
@@ -116,7 +122,8 @@ pub async fn query(
         Ok(viewer) => viewer,
         Err(error) => return refuse_credentials(format, error),
     };
-    let response = schema.execute(graphql_request.data(viewer)).await;
+    let graphql_request = graphql_request.data(viewer).data(client_of(request, state));
+    let response = schema.execute(graphql_request).await;
     let status = if format == Format::GraphqlResponse && is_request_error(&response) {
         StatusCode::BAD_REQUEST
     } else {
@@ -235,7 +242,7 @@ async fn viewer_from_header(request: &Request, state: &AppState) -> Result<Viewe
     Ok(Viewer(Some(sessions::authenticate(state, token).await?)))
 }
 
-fn bearer_token(value: &str) -> Option<&str> {
+pub(super) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -267,8 +274,20 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|error| error.path.is_empty())
 }
 
+/// The answer as JSON. A request error has no `data` key at all (GraphQL over HTTP: nothing
+/// was executed), where async-graphql would write `"data": null`.
 fn respond(format: Format, status: StatusCode, response: async_graphql::Response) -> Response {
-    match serde_json::to_vec(&response) {
+    let body = if is_request_error(&response) {
+        serde_json::to_value(&response).map(|mut json| {
+            if let Some(object) = json.as_object_mut() {
+                object.remove("data");
+            }
+            json
+        })
+    } else {
+        serde_json::to_value(&response)
+    };
+    match body.and_then(|json| serde_json::to_vec(&json)) {
         Ok(body) => Response::builder()
             .status(status)
             .content_type(format.content_type())
@@ -289,44 +308,32 @@ fn plain_error(status: StatusCode, message: &str) -> Response {
         .body(body.to_string())
 }
 
-/// GraphQL over websocket. The access token comes in `connection_init`'s payload as
-/// `{"authorization": "Bearer <token>"}` (or `{"accessToken": "<token>"}`); without one the
-/// connection is anonymous; a bad one is refused.
+/// GraphQL over websocket (see `socket`), with messages no larger than a request body.
 #[handler]
 pub async fn websocket(
+    request: &Request,
     poem::web::Data(schema): poem::web::Data<&AppSchema>,
     poem::web::Data(state): poem::web::Data<&AppState>,
     protocol: GraphQLProtocol,
     websocket: WebSocket,
 ) -> impl IntoResponse {
     let (schema, state) = (schema.clone(), state.clone());
+    let client = client_of(request, &state);
+    let mut limits = WebSocketConfig::default();
+    limits.max_message_size = Some(state.config.max_body_bytes);
+    limits.max_frame_size = Some(state.config.max_body_bytes);
     websocket
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| connection_init(state, payload))
-                .serve()
-        })
+        .config(limits)
+        .on_upgrade(move |stream| super::socket::serve(stream, schema, state, protocol.0, client))
 }
 
-async fn connection_init(
-    state: AppState,
-    payload: serde_json::Value,
-) -> async_graphql::Result<Data> {
-    let field = |name: &str| payload.get(name).and_then(serde_json::Value::as_str);
-    let token = field("authorization")
-        .or_else(|| field("Authorization"))
-        .map(|value| bearer_token(value).unwrap_or(value))
-        .or_else(|| field("accessToken"));
-    let viewer = match token {
-        None => Viewer(None),
-        Some(token) => {
-            Viewer(Some(sessions::authenticate(&state, token).await.map_err(
-                |error| async_graphql::Error::new(error.to_string()),
-            )?))
-        }
-    };
-    let mut data = Data::default();
-    data.insert(viewer);
-    Ok(data)
+/// The client of an HTTP request.
+pub fn client_of(request: &Request, state: &AppState) -> Client {
+    Client::resolve(
+        request.remote_addr().as_socket_addr().map(|addr| addr.ip()),
+        request.header("x-forwarded-for"),
+        request.header(header::USER_AGENT),
+        &state.config.trusted_proxies,
+    )
 }

@@ -4,13 +4,18 @@
 mod feeds;
 mod graphql;
 mod pages;
+mod server;
+mod socket;
 mod subscriptions;
+
+pub use server::serve;
 
 use std::time::Instant;
 
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler,
     http::StatusCode,
+    post,
     web::{Data, Json},
 };
 use serde_json::json;
@@ -36,6 +41,16 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
             "/subscriptions/preferences",
             get(subscriptions::preferences_page).post(subscriptions::save_preferences),
         )
+        .at(
+            "/subscriptions/data-link",
+            post(subscriptions::send_data_link),
+        )
+        .at("/subscriptions/data", get(subscriptions::data_page))
+        .at(
+            "/subscriptions/data/export",
+            post(subscriptions::export_data),
+        )
+        .at("/subscriptions/data/erase", post(subscriptions::erase_data))
         .at("/ready", get(ready))
         .at(
             "/invitations/accept",

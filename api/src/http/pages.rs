@@ -94,13 +94,15 @@ pub struct AcceptForm {
 
 #[handler]
 pub async fn accept_invitation(
+    request: &poem::Request,
     Data(state): Data<&AppState>,
     Form(form): Form<AcceptForm>,
 ) -> Response {
-    let checked = input::required_text("name", &form.name, MAX_PERSON_NAME_LEN)
+    let client = super::graphql::client_of(request, state);
+    let checked = input::single_line("name", &form.name, MAX_PERSON_NAME_LEN)
         .and_then(|name| Ok((name, Password::parse("password", form.password)?)));
     let outcome = match checked {
-        Ok((name, password)) => accounts::accept(state, form.token.trim(), name, password)
+        Ok((name, password)) => accounts::accept(state, form.token.trim(), name, password, &client)
             .await
             .map(|_| ()),
         Err(error) => Err(error),

@@ -151,6 +151,7 @@ struct PreferencesPage<'a> {
     region: Option<i64>,
     topics: String,
     unsubscribe: String,
+    data_link: String,
 }
 
 fn frequency_value(frequency: Frequency) -> &'static str {
@@ -186,6 +187,7 @@ async fn preferences(state: &AppState, token: &str, notice: Option<&str>) -> Res
             unsubscribe: state
                 .config
                 .link("/subscriptions/unsubscribe", &[("token", token)]),
+            data_link: state.config.link("/subscriptions/data-link", &[]),
         },
         StatusCode::OK,
     )
@@ -248,6 +250,72 @@ pub async fn save_preferences(
     };
     match mailing::update_interests(state, &form.token, interests).await {
         Ok(_) => preferences(state, &form.token, Some("Your preferences are saved.")).await,
+        Err(error) => refusal(&error),
+    }
+}
+
+/// `POST /subscriptions/data-link`: from the preferences page, emails a link to the data.
+#[handler]
+pub async fn send_data_link(Data(state): Data<&AppState>, Form(form): Form<TokenForm>) -> Response {
+    match mailing::request_data_link(state, &form.token).await {
+        Ok(()) => message(
+            "Check your inbox",
+            "We have emailed this address a link to see or erase your data. It works for an hour.",
+            StatusCode::OK,
+        ),
+        Err(error) => refusal(&error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "subscriber_data.html")]
+struct DataPage<'a> {
+    token: &'a str,
+    export: String,
+    erase: String,
+}
+
+/// `GET /subscriptions/data?token=…`: buttons to download or erase one's data.
+#[handler]
+pub async fn data_page(Data(state): Data<&AppState>, Query(query): Query<TokenParam>) -> Response {
+    let Some(token) = query.token.filter(|token| !token.is_empty()) else {
+        return missing_token();
+    };
+    render(
+        &DataPage {
+            token: &token,
+            export: state.config.link("/subscriptions/data/export", &[]),
+            erase: state.config.link("/subscriptions/data/erase", &[]),
+        },
+        StatusCode::OK,
+    )
+}
+
+/// `POST /subscriptions/data/export`: everything held about the subscriber, as a JSON file.
+#[handler]
+pub async fn export_data(Data(state): Data<&AppState>, Form(form): Form<TokenForm>) -> Response {
+    match mailing::export(state, &form.token).await {
+        Ok(data) => Response::builder()
+            .status(StatusCode::OK)
+            .content_type("application/json")
+            .header(
+                "content-disposition",
+                "attachment; filename=\"my-subscriber-data.json\"",
+            )
+            .body(data.to_string()),
+        Err(error) => refusal(&error),
+    }
+}
+
+/// `POST /subscriptions/data/erase`
+#[handler]
+pub async fn erase_data(Data(state): Data<&AppState>, Form(form): Form<TokenForm>) -> Response {
+    match mailing::erase(state, &form.token).await {
+        Ok(()) => message(
+            "You are erased",
+            "We hold nothing about you now but a one-way hash of the address, so that we never email it again unless you subscribe afresh.",
+            StatusCode::OK,
+        ),
         Err(error) => refusal(&error),
     }
 }

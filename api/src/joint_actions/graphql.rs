@@ -1,24 +1,36 @@
+use std::{collections::HashMap, sync::Arc};
+
 use async_graphql::{
     Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, Subscription,
+    dataloader::{DataLoader, Loader},
     futures_util::{Stream, StreamExt},
 };
 use chrono::{DateTime, Utc};
-use entities::{enums, joint_action, opt_in, opt_in_event};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use entities::{campaign, enums, joint_action, opt_in, opt_in_event, partner};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
+    sea_query::{Asterisk, Expr, ExprTrait},
+};
 
-use super::{ActionChanges, MAX_DESCRIPTION_LEN, MAX_NOTE_LEN, MAX_TITLE_LEN, NewAction, Window};
+use super::{
+    ActionChanges, JointActionAccess, MAX_DESCRIPTION_LEN, MAX_NOTE_LEN, MAX_TITLE_LEN, NewAction,
+    OptInAccess, OptInEventAccess, Window,
+};
 use crate::{
     accounts::graphql::{User, user_by_id},
-    campaigns::graphql::{Campaign, campaign_by_id},
+    auth::{Viewer, visible::Visible},
+    campaigns::graphql::{Campaign, CampaignLoaders, campaign_by_id},
     events::Event,
     graphql::{
-        children::{Audience, load_page},
+        children::{Audience, ChildCounts, ChildPages, all_rows, load_page},
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        pagination::{Page, PageArgs, Total, page},
+        loaders::{ById, batching},
+        pagination::{Page, PageArgs, Total, connection_cost, page},
     },
     input,
-    partners::graphql::{Partner, partner_by_id},
+    partners::graphql::{Partner, PartnerLoaders, partner_by_id, shown_page},
     regions::graphql::{Region, region_by_id},
 };
 
@@ -41,43 +53,181 @@ pub enum OptInChange {
 }
 
 /// Something partners are invited to do together; each decides for itself whether to join.
-pub struct JointAction(pub joint_action::Model);
+pub struct JointAction(Visible<JointActionAccess>);
+
+impl JointAction {
+    /// The action as `viewer` may see it, given its campaign.
+    pub fn shown(
+        viewer: &Viewer,
+        row: joint_action::Model,
+        campaign: &campaign::Model,
+    ) -> Option<Self> {
+        Visible::check(viewer, row, campaign).map(Self)
+    }
+
+    fn row(&self) -> &joint_action::Model {
+        self.0.row()
+    }
+}
+
+/// The joint actions slice's batching loaders.
+pub struct JointActionLoaders {
+    actions: DataLoader<ById<joint_action::Entity>>,
+    campaign_actions: DataLoader<ChildPages<joint_action::Entity>>,
+    campaign_action_counts: DataLoader<ChildCounts<joint_action::Entity>>,
+    opt_ins: DataLoader<ChildPages<opt_in::Entity>>,
+    opt_in_counts: DataLoader<ChildCounts<opt_in::Entity>>,
+    opt_ins_by_region: DataLoader<OptInsByRegion>,
+    partner_answers: DataLoader<PartnerAnswers>,
+}
+
+impl JointActionLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        // Only partners that are opted in now count, whoever is looking.
+        let active = || -> crate::graphql::children::Visibility {
+            Arc::new(|_| Condition::all().add(opt_in::Column::Active.eq(true)))
+        };
+        Self {
+            actions: batching(ById::new(db.clone())),
+            campaign_actions: batching(ChildPages::new(
+                db,
+                joint_action::Column::CampaignId,
+                joint_action::Column::Id,
+                all_rows(),
+            )),
+            campaign_action_counts: batching(ChildCounts::new(
+                db,
+                joint_action::Column::CampaignId,
+                all_rows(),
+            )),
+            opt_ins: batching(ChildPages::new(
+                db,
+                opt_in::Column::ActionId,
+                opt_in::Column::Id,
+                active(),
+            )),
+            opt_in_counts: batching(ChildCounts::new(db, opt_in::Column::ActionId, active())),
+            opt_ins_by_region: batching(OptInsByRegion { db: db.clone() }),
+            partner_answers: batching(PartnerAnswers { db: db.clone() }),
+        }
+    }
+}
+
+/// For each joint action, how many partners of each region are opted in (`None`: partners
+/// outside the regions).
+pub struct OptInsByRegion {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for OptInsByRegion {
+    type Value = Vec<(Option<i64>, u64)>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows: Vec<(i64, Option<i64>, i64)> = opt_in::Entity::find()
+            .select_only()
+            .column(opt_in::Column::ActionId)
+            .column(partner::Column::RegionId)
+            .column_as(Expr::col(Asterisk).count(), "count")
+            .join(JoinType::InnerJoin, opt_in::Relation::Partner.def())
+            .filter(opt_in::Column::ActionId.is_in(keys.iter().copied()))
+            .filter(opt_in::Column::Active.eq(true))
+            .group_by(opt_in::Column::ActionId)
+            .group_by(partner::Column::RegionId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut grouped: HashMap<i64, Self::Value> = HashMap::new();
+        for (action_id, region_id, count) in rows {
+            grouped
+                .entry(action_id)
+                .or_default()
+                .push((region_id, u64::try_from(count).unwrap_or_default()));
+        }
+        Ok(grouped)
+    }
+}
+
+/// A partner's answer to each joint action, by (action id, partner id).
+pub struct PartnerAnswers {
+    db: DatabaseConnection,
+}
+
+impl Loader<(i64, i64)> for PartnerAnswers {
+    type Value = opt_in::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[(i64, i64)],
+    ) -> Result<HashMap<(i64, i64), opt_in::Model>, Self::Error> {
+        let rows = opt_in::Entity::find()
+            .filter(opt_in::Column::ActionId.is_in(keys.iter().map(|(action, _)| *action)))
+            .filter(opt_in::Column::PartnerId.is_in(keys.iter().map(|(_, partner)| *partner)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ((row.action_id, row.partner_id), row))
+            .filter(|(key, _)| keys.contains(key))
+            .collect())
+    }
+}
+
+/// One page of a campaign's joint actions, oldest first; `campaign` is one the viewer sees.
+pub async fn actions_of(
+    ctx: &Context<'_>,
+    campaign: &campaign::Model,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Page<JointAction>> {
+    let loaders = ctx.loader::<JointActionLoaders>();
+    let viewer = ctx.viewer();
+    load_page(
+        (&loaders.campaign_actions, &loaders.campaign_action_counts),
+        campaign.id,
+        Audience::Everyone,
+        (first, after),
+        |row| JointAction::shown(viewer, row, campaign),
+    )
+    .await
+}
 
 #[Object]
 impl JointAction {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row().id.to_string())
     }
 
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row().title
     }
 
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.row().description
     }
 
     async fn kind(&self) -> ActionKind {
-        self.0.kind.into()
+        self.row().kind.into()
     }
 
     /// When partners may start opting in; null: from the start.
     async fn opens_at(&self) -> Option<DateTime<Utc>> {
-        self.0.opens_at
+        self.row().opens_at
     }
 
     /// When the action closes; null: open while the campaign is active.
     async fn closes_at(&self) -> Option<DateTime<Utc>> {
-        self.0.closes_at
+        self.row().closes_at
     }
 
     /// Whether the action is between its opening and closing times now.
     async fn is_open(&self, ctx: &Context<'_>) -> bool {
-        super::window(&self.0, ctx.state().now()) == Window::Open
+        super::window(self.row(), ctx.state().now()) == Window::Open
     }
 
     async fn campaign(&self, ctx: &Context<'_>) -> ApiResult<Campaign> {
-        campaign_by_id(ctx, self.0.campaign_id)
+        campaign_by_id(ctx, self.row().campaign_id)
             .await?
             .ok_or(ApiError::NotFound("campaign"))
     }
@@ -85,15 +235,15 @@ impl JointAction {
     /// How many partner organisations are opted in now.
     async fn opt_in_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
         Ok(ctx
-            .loaders()
-            .action_opt_in_counts
-            .load_one((self.0.id, Audience::Everyone))
+            .loader::<JointActionLoaders>()
+            .opt_in_counts
+            .load_one((self.row().id, Audience::Everyone))
             .await?
             .unwrap_or_default())
     }
 
     /// The partners opted in now, in the order they joined. Signed-in users only.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn opt_ins(
         &self,
         ctx: &Context<'_>,
@@ -101,14 +251,14 @@ impl JointAction {
         after: Option<String>,
     ) -> ApiResult<Page<OptIn>> {
         ctx.actor()?;
+        let loaders = ctx.loader::<JointActionLoaders>();
+        let viewer = ctx.viewer();
         load_page(
-            ctx.loaders(),
-            |l| &l.action_opt_ins,
-            |l| &l.action_opt_in_counts,
-            self.0.id,
+            (&loaders.opt_ins, &loaders.opt_in_counts),
+            self.row().id,
             Audience::Everyone,
             (first, after),
-            OptIn,
+            |row| OptIn::shown(viewer, row),
         )
         .await
     }
@@ -116,9 +266,9 @@ impl JointAction {
     /// Opted-in partners counted by region (a null region: partners outside the regions).
     async fn opt_ins_by_region(&self, ctx: &Context<'_>) -> ApiResult<Vec<RegionCount>> {
         let counts = ctx
-            .loaders()
+            .loader::<JointActionLoaders>()
             .opt_ins_by_region
-            .load_one(self.0.id)
+            .load_one(self.row().id)
             .await?
             .unwrap_or_default();
         Ok(counts
@@ -137,16 +287,16 @@ impl JointAction {
             return Ok(None);
         };
         Ok(ctx
-            .loaders()
+            .loader::<JointActionLoaders>()
             .partner_answers
-            .load_one((self.0.id, partner_id))
+            .load_one((self.row().id, partner_id))
             .await?
-            .map(OptIn))
+            .and_then(|row| OptIn::shown(ctx.viewer(), row)))
     }
 
     /// Staff and admins: active partners that have not answered yet — the staff member's own
     /// region, or for admins every region (or the one given).
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn partners_not_responded(
         &self,
         ctx: &Context<'_>,
@@ -156,7 +306,7 @@ impl JointAction {
     ) -> ApiResult<Page<Partner>> {
         let actor = ctx.actor()?;
         let region_id = input::optional_id("regionId", region_id.as_ref())?;
-        let query = super::not_responded(actor, self.0.id, region_id)?;
+        let query = super::not_responded(actor, self.row().id, region_id)?;
         let args = PageArgs::<(String, i64)>::parse(first, after)?;
         let db = &ctx.state().db;
         let total = Total::of(db, query.clone());
@@ -164,18 +314,12 @@ impl JointAction {
             .limit(args.limit())
             .all(db)
             .await?;
-        Ok(page(
-            rows,
-            &args,
-            total,
-            |row| (row.name_key.clone(), row.id),
-            Partner,
-        ))
+        Ok(shown_page(ctx, rows, &args, total))
     }
 
     /// Every opt-in and withdrawal, oldest first: all of them for staff and admins, their own
     /// organisation's for partner members.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,
@@ -184,7 +328,7 @@ impl JointAction {
     ) -> ApiResult<Page<OptInEvent>> {
         let only_partner = super::history_visible_to(ctx.viewer())?;
         let mut query =
-            opt_in_event::Entity::find().filter(opt_in_event::Column::ActionId.eq(self.0.id));
+            opt_in_event::Entity::find().filter(opt_in_event::Column::ActionId.eq(self.row().id));
         if let Some(partner_id) = only_partner {
             query = query.filter(opt_in_event::Column::PartnerId.eq(partner_id));
         }
@@ -192,7 +336,7 @@ impl JointAction {
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row().created_at
     }
 }
 
@@ -214,67 +358,89 @@ pub async fn events_page(
     .limit(args.limit())
     .all(db)
     .await?;
-    Ok(page(rows, &args, total, |row| row.id, OptInEvent))
+    let viewer = ctx.viewer();
+    let shown = rows
+        .into_iter()
+        .filter_map(|row| Visible::check(viewer, row, &()).map(OptInEvent))
+        .collect();
+    Ok(page(
+        shown,
+        &args,
+        total,
+        |event: &OptInEvent| event.0.row().id,
+        |event| event,
+    ))
 }
 
 /// A partner's current answer to a joint action.
-pub struct OptIn(pub opt_in::Model);
+pub struct OptIn(Visible<OptInAccess>);
+
+impl OptIn {
+    fn shown(viewer: &Viewer, row: opt_in::Model) -> Option<Self> {
+        Visible::check(viewer, row, &()).map(Self)
+    }
+}
 
 #[Object]
 impl OptIn {
+    /// Null when the organisation is hidden from the viewer (not active, and not theirs).
     async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Option<Partner>> {
-        partner_by_id(ctx, Some(self.0.partner_id)).await
+        partner_by_id(ctx, Some(self.0.row().partner_id)).await
     }
 
     /// True while opted in; false once withdrawn.
     async fn active(&self) -> bool {
-        self.0.active
+        self.0.row().active
     }
 
     /// What the partner said when joining.
     async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+        self.0.row().note.as_deref()
     }
 
     async fn opted_in_at(&self) -> DateTime<Utc> {
-        self.0.opted_in_at
+        self.0.row().opted_in_at
     }
 
     async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
-        self.0.withdrawn_at
+        self.0.row().withdrawn_at
     }
 }
 
 /// One opt-in or withdrawal, as it happened.
-pub struct OptInEvent(pub opt_in_event::Model);
+pub struct OptInEvent(Visible<OptInEventAccess>);
 
 #[Object]
 impl OptInEvent {
+    /// Null if the action is hidden from the viewer.
     async fn action(&self, ctx: &Context<'_>) -> ApiResult<Option<JointAction>> {
-        Ok(load_one(&ctx.loaders().joint_actions, self.0.action_id)
-            .await?
-            .map(JointAction))
+        match visible_action(ctx, self.0.row().action_id).await {
+            Ok(action) => Ok(Some(action)),
+            Err(ApiError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
+    /// Null when the organisation is hidden from the viewer.
     async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Option<Partner>> {
-        partner_by_id(ctx, Some(self.0.partner_id)).await
+        partner_by_id(ctx, Some(self.0.row().partner_id)).await
     }
 
     async fn change(&self) -> OptInChange {
-        self.0.change.into()
+        self.0.row().change.into()
     }
 
     async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+        self.0.row().note.as_deref()
     }
 
     /// The member who answered.
     async fn by(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        user_by_id(ctx, Some(self.0.actor_id)).await
+        user_by_id(ctx, Some(self.0.row().actor_id)).await
     }
 
     async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+        self.0.row().at
     }
 }
 
@@ -287,8 +453,8 @@ pub struct RegionCount {
 #[Object]
 impl RegionCount {
     /// Null for partners outside the staffed regions.
-    async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        region_by_id(ctx, self.region_id).await
+    async fn region(&self, ctx: &Context<'_>) -> Option<Region> {
+        region_by_id(ctx, self.region_id)
     }
 
     async fn count(&self) -> u64 {
@@ -313,7 +479,7 @@ impl CreateJointActionInput {
         Ok((
             input::id("campaignId", &self.campaign_id)?,
             NewAction {
-                title: input::required_text("title", &self.title, MAX_TITLE_LEN)?,
+                title: input::single_line("title", &self.title, MAX_TITLE_LEN)?,
                 description: input::optional_text(
                     "description",
                     Some(&self.description),
@@ -348,7 +514,7 @@ impl UpdateJointActionInput {
         Ok(ActionChanges {
             title: self
                 .title
-                .map(|title| input::required_text("title", &title, MAX_TITLE_LEN))
+                .map(|title| input::single_line("title", &title, MAX_TITLE_LEN))
                 .transpose()?,
             description: self
                 .description
@@ -377,13 +543,17 @@ impl JointActionQuery {
 }
 
 async fn visible_action(ctx: &Context<'_>, id: i64) -> ApiResult<JointAction> {
-    let action = load_one(&ctx.loaders().joint_actions, id)
+    let not_found = || ApiError::NotFound("joint action");
+    let action = load_one(&ctx.loader::<JointActionLoaders>().actions, id)
         .await?
-        .ok_or(ApiError::NotFound("joint action"))?;
-    campaign_by_id(ctx, action.campaign_id)
-        .await?
-        .ok_or(ApiError::NotFound("joint action"))?;
-    Ok(JointAction(action))
+        .ok_or_else(not_found)?;
+    let campaign = load_one(
+        &ctx.loader::<CampaignLoaders>().campaigns,
+        action.campaign_id,
+    )
+    .await?
+    .ok_or_else(not_found)?;
+    JointAction::shown(ctx.viewer(), action, &campaign).ok_or_else(not_found)
 }
 
 #[derive(Default)]
@@ -400,9 +570,8 @@ impl JointActionMutation {
         let actor = ctx.actor()?;
         let (campaign_id, new) = input.parse()?;
         let state = ctx.state();
-        Ok(JointAction(
-            super::create(&state.db, actor, state.now(), campaign_id, new).await?,
-        ))
+        let created = super::create(&state.db, actor, state.now(), campaign_id, new).await?;
+        visible_action(ctx, created.id).await
     }
 
     async fn update_joint_action(
@@ -415,9 +584,8 @@ impl JointActionMutation {
         let id = input::id("id", &id)?;
         let changes = input.parse()?;
         let state = ctx.state();
-        Ok(JointAction(
-            super::update(&state.db, actor, state.now(), id, changes).await?,
-        ))
+        super::update(&state.db, actor, state.now(), id, changes).await?;
+        visible_action(ctx, id).await
     }
 
     /// Opts your organisation into an open action of an active campaign. Doing it again keeps
@@ -436,7 +604,7 @@ impl JointActionMutation {
         if answer.changed {
             state.events.publish(answer.event).await;
         }
-        Ok(JointAction(answer.action))
+        visible_action(ctx, answer.action.id).await
     }
 
     /// Withdraws your organisation from an action that has not closed.
@@ -452,7 +620,7 @@ impl JointActionMutation {
         if answer.changed {
             state.events.publish(answer.event).await;
         }
-        Ok(JointAction(answer.action))
+        visible_action(ctx, answer.action.id).await
     }
 }
 
@@ -462,7 +630,9 @@ pub struct OptInsChange {
     pub action: JointAction,
     pub opt_in_count: u64,
     pub change: OptInChange,
-    pub partner: Partner,
+    /// The organisation that opted in or withdrew: shown to people signed in, as `optIns` is,
+    /// and only if the organisation is visible to them; null for the public.
+    pub partner: Option<Partner>,
     pub at: DateTime<Utc>,
 }
 
@@ -471,7 +641,8 @@ pub struct JointActionSubscription;
 
 #[Subscription]
 impl JointActionSubscription {
-    /// The new count, and who changed it, each time a partner opts in or withdraws.
+    /// The new count, and who changed it, each time a partner opts in or withdraws. Each
+    /// viewer sees what the matching query shows them.
     async fn joint_action_opt_ins_changed(
         &self,
         ctx: &Context<'_>,
@@ -479,9 +650,19 @@ impl JointActionSubscription {
     ) -> Result<impl Stream<Item = OptInsChange> + use<>, ApiError> {
         let action_id = input::id("actionId", &action_id)?;
         let action = visible_action(ctx, action_id).await?;
-        let (state, loaders) = (ctx.state().clone(), ctx.loaders().clone());
+        let campaign = load_one(
+            &ctx.loader::<CampaignLoaders>().campaigns,
+            action.row().campaign_id,
+        )
+        .await?
+        .ok_or(ApiError::NotFound("joint action"))?;
+        let state = ctx.state().clone();
+        let viewer = ctx.viewer().clone();
+        let partners = ctx.shared_loader::<PartnerLoaders>();
+        let action = action.row().clone();
         Ok(state.events.subscribe().filter_map(move |event| {
-            let (action, loaders) = (action.0.clone(), loaders.clone());
+            let (viewer, partners) = (viewer.clone(), partners.clone());
+            let (action, campaign) = (action.clone(), campaign.clone());
             async move {
                 let Event::OptInsChanged {
                     action_id,
@@ -496,12 +677,21 @@ impl JointActionSubscription {
                 if action_id != action.id {
                     return None;
                 }
-                let partner = loaders.partners.load_one(partner_id).await.ok().flatten()?;
+                let partner = match viewer.signed_in() {
+                    Some(_) => partners
+                        .by_id
+                        .load_one(partner_id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|row| Partner::shown(&viewer, row)),
+                    None => None,
+                };
                 Some(OptInsChange {
-                    action: JointAction(action),
+                    action: JointAction::shown(&viewer, action, &campaign)?,
                     opt_in_count,
                     change: change.into(),
-                    partner: Partner(partner),
+                    partner,
                     at,
                 })
             }

@@ -5,8 +5,9 @@
 //! - the people who run the campaign (`campaigns::can_manage_campaign`) create and edit its
 //!   actions;
 //! - only PARTNER members opt in or withdraw, and only for their own organisation;
-//! - who opted in (with notes) is visible to signed-in people; the counts to everyone who can
-//!   see the campaign; staff also see which partners of their region have not answered.
+//! - who sees an action, who opted in and the history of answers: [`JointActionAccess`],
+//!   [`OptInAccess`], [`OptInEventAccess`]; the counts are for everyone who can see the
+//!   campaign; staff also see which partners of their region have not answered.
 
 pub mod graphql;
 
@@ -19,15 +20,16 @@ use entities::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Select,
+    QuerySelect, Select,
     sea_query::{Expr, OnConflict, Query},
 };
 use serde_json::json;
 
 use crate::{
     audit::{self, Change},
-    auth::{Actor, Viewer},
-    campaigns, db,
+    auth::{Actor, Viewer, visible::AccessRule},
+    campaigns::{self, CampaignAccess},
+    db,
     events::Event,
     graphql::error::{ApiError, ApiResult},
 };
@@ -35,6 +37,58 @@ use crate::{
 pub const MAX_TITLE_LEN: usize = 200;
 pub const MAX_DESCRIPTION_LEN: usize = 10_000;
 pub const MAX_NOTE_LEN: usize = 1_000;
+
+/// An action is seen by whoever sees its campaign.
+pub struct JointActionAccess;
+
+impl AccessRule for JointActionAccess {
+    type Row = joint_action::Model;
+    /// The action's campaign.
+    type Facts = campaign::Model;
+    type Grant = ();
+
+    fn grant(
+        viewer: &Viewer,
+        action: &joint_action::Model,
+        campaign: &campaign::Model,
+    ) -> Option<()> {
+        (action.campaign_id == campaign.id)
+            .then(|| CampaignAccess::grant(viewer, campaign, &()))
+            .flatten()
+            .map(drop)
+    }
+}
+
+/// Which partners opted in, and what they said, is for people signed in; the public sees
+/// the counts.
+pub struct OptInAccess;
+
+impl AccessRule for OptInAccess {
+    type Row = opt_in::Model;
+    type Facts = ();
+    type Grant = ();
+
+    fn grant(viewer: &Viewer, _: &opt_in::Model, _: &()) -> Option<()> {
+        viewer.signed_in().map(drop)
+    }
+}
+
+/// Each opt-in and withdrawal as it happened: all of them for staff and admins, their own
+/// organisation's for partner members, none for the public.
+pub struct OptInEventAccess;
+
+impl AccessRule for OptInEventAccess {
+    type Row = opt_in_event::Model;
+    type Facts = ();
+    type Grant = ();
+
+    fn grant(viewer: &Viewer, event: &opt_in_event::Model, _: &()) -> Option<()> {
+        viewer
+            .signed_in()
+            .filter(|actor| actor.is_team() || actor.is_member_of(event.partner_id))
+            .map(drop)
+    }
+}
 
 /// The organisation a member acts for, or FORBIDDEN for anyone else.
 pub fn acting_partner(actor: &Actor) -> ApiResult<i64> {
@@ -275,7 +329,7 @@ pub async fn withdraw(
 ) -> ApiResult<Answer> {
     let partner_id = acting_partner(actor)?;
     let txn = db::begin_write(db).await?;
-    let action = visible_action(&txn, action_id).await?;
+    let (action, _) = lock_visible_action(&txn, action_id).await?;
     if window(&action, now) == Window::Closed {
         return Err(ApiError::Conflict(
             "this action has closed; its list of partners is final".to_owned(),
@@ -378,19 +432,25 @@ async fn record_answer(
     })
 }
 
-/// The action, if partners may see it: its campaign is not a draft.
-async fn visible_action(
+/// The action, if partners may see it (its campaign is not a draft), with its campaign. The
+/// action's row stays locked until the transaction ends, so answers to one action are counted
+/// one after another and each live count is a different number.
+async fn lock_visible_action(
     conn: &impl ConnectionTrait,
     action_id: i64,
-) -> ApiResult<joint_action::Model> {
-    let found = joint_action::Entity::find_by_id(action_id)
-        .find_also_related(campaign::Entity)
+) -> ApiResult<(joint_action::Model, campaign::Model)> {
+    let not_found = || ApiError::NotFound("joint action");
+    let action = joint_action::Entity::find_by_id(action_id)
+        .lock_exclusive()
         .one(conn)
-        .await?;
-    match found {
-        Some((action, Some(campaign))) if campaign.status != CampaignStatus::Draft => Ok(action),
-        _ => Err(ApiError::NotFound("joint action")),
-    }
+        .await?
+        .ok_or_else(not_found)?;
+    let campaign = campaign::Entity::find_by_id(action.campaign_id)
+        .one(conn)
+        .await?
+        .filter(|campaign| campaign.status != CampaignStatus::Draft)
+        .ok_or_else(not_found)?;
+    Ok((action, campaign))
 }
 
 /// The action, if partners may join it now: its campaign is active and it is open.
@@ -399,16 +459,7 @@ async fn open_action(
     action_id: i64,
     now: DateTime<Utc>,
 ) -> ApiResult<joint_action::Model> {
-    let found = joint_action::Entity::find_by_id(action_id)
-        .find_also_related(campaign::Entity)
-        .one(conn)
-        .await?;
-    let (action, campaign) = match found {
-        Some((action, Some(campaign))) if campaign.status != CampaignStatus::Draft => {
-            (action, campaign)
-        }
-        _ => return Err(ApiError::NotFound("joint action")),
-    };
+    let (action, campaign) = lock_visible_action(conn, action_id).await?;
     if campaign.status != CampaignStatus::Active {
         return Err(ApiError::Conflict(
             "this action's campaign is not active, so it is not taking part now".to_owned(),
@@ -453,8 +504,8 @@ pub fn not_responded(
     })
 }
 
-/// Whose answers a viewer may read in an action's history: all for the team, their own
-/// organisation's for members.
+/// Whose answers a viewer may read in an action's history (as [`OptInEventAccess`] says): all
+/// for the team, their own organisation's for members.
 pub fn history_visible_to(viewer: &Viewer) -> ApiResult<Option<i64>> {
     match viewer.actor()? {
         actor if actor.is_team() => Ok(None),

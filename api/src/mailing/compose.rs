@@ -135,6 +135,9 @@ impl Sources {
             ));
         }
         let (subject, text) = match first.kind {
+            MailKind::Notice if !first.body.is_empty() => {
+                (first.subject.clone(), first.body.clone())
+            }
             MailKind::Notice => (
                 first.subject.clone(),
                 "This address is already subscribed to our policy updates.".to_owned(),

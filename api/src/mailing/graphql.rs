@@ -120,7 +120,7 @@ async fn interests(
         })
         .collect::<ApiResult<_>>()?;
     Ok(Interests {
-        name: input::optional_text("name", name, MAX_NAME_LEN)?,
+        name: input::optional_single_line("name", name, MAX_NAME_LEN)?,
         region_id,
         campaign_ids,
         topics,
@@ -155,8 +155,8 @@ impl MailingSubscription {
         self.0.frequency.into()
     }
 
-    async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        region_by_id(ctx, self.0.region_id).await
+    async fn region(&self, ctx: &Context<'_>) -> Option<Region> {
+        region_by_id(ctx, self.0.region_id)
     }
 
     async fn topics(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
@@ -243,13 +243,12 @@ impl MailingQuery {
         )
         .await?;
         let count = |n: i64| u64::try_from(n).unwrap_or_default();
-        let regions = &ctx.loaders().regions;
         Ok(SubscriberCounts {
             total: by_region.iter().map(|(_, n)| count(*n)).sum(),
             by_region: by_region
                 .into_iter()
                 .map(|(region, n)| RegionSubscriberCount {
-                    region: region.and_then(|id| regions.get(id)).map(Region),
+                    region: region_by_id(ctx, region),
                     count: count(n),
                 })
                 .collect(),
@@ -404,7 +403,20 @@ impl MailingMutation {
         ))
     }
 
-    /// All we hold about the subscriber, as JSON.
+    /// Emails the subscriber (the manage link's holder asks; the address receives) a link to
+    /// see or erase their data, valid for an hour. At most one every few minutes; the answer
+    /// is the same either way.
+    async fn request_subscriber_data_link(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+    ) -> ApiResult<bool> {
+        super::request_data_link(ctx.state(), &token).await?;
+        Ok(true)
+    }
+
+    /// All we hold about the subscriber, as JSON. Takes the token of a data link (see
+    /// `requestSubscriberDataLink`).
     async fn export_my_subscriber_data(
         &self,
         ctx: &Context<'_>,
@@ -414,7 +426,8 @@ impl MailingMutation {
     }
 
     /// Removes the subscriber everywhere, keeping only a hash of the address so that it is
-    /// never mailed again unless it subscribes and confirms afresh.
+    /// never mailed again unless it subscribes and confirms afresh. Takes the token of a data
+    /// link (see `requestSubscriberDataLink`).
     async fn erase_subscriber(&self, ctx: &Context<'_>, token: String) -> ApiResult<bool> {
         super::erase(ctx.state(), &token).await?;
         Ok(true)

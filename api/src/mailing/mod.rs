@@ -4,10 +4,13 @@
 //! Who may do what, in one place:
 //! - anyone may subscribe any address; the answer is the same whether or not it is known, and
 //!   nothing but the confirmation is sent until the link in it is followed;
-//! - whoever holds a subscriber's link token manages that subscription (the token is the proof);
+//! - whoever holds a subscriber's manage link changes or leaves that subscription (the token
+//!   is the proof); seeing or erasing the data takes a fresh link sent to the address itself,
+//!   valid for an hour;
 //! - staff see subscriber counts; admins and a region's staff export its confirmed subscribers.
 
 pub mod compose;
+mod erasure;
 pub mod export;
 pub mod graphql;
 pub mod outbox;
@@ -42,6 +45,12 @@ pub const CONSENT_WORDING: &str = "I would like to receive policy updates and ca
 pub const CONFIRMATION_TTL: Duration = Duration::days(7);
 /// A pending subscriber who asks again sooner than this gets no second email.
 const RESEND_AFTER: Duration = Duration::minutes(10);
+/// A confirmed subscriber who subscribes again is told so at most this often.
+const NOTICE_EVERY: Duration = Duration::days(1);
+/// How long a link to see or erase one's data works.
+pub const DATA_LINK_TTL: Duration = Duration::hours(1);
+/// A subscriber asking for links to their data gets at most one this often.
+const DATA_LINK_EVERY: Duration = Duration::minutes(5);
 
 pub fn can_see_counts(actor: &Actor) -> bool {
     actor.is_team()
@@ -62,12 +71,9 @@ pub struct Interests {
 
 /// The token of a subscriber's emailed links: to confirm, or to change or leave.
 pub fn link_token(state: &AppState, subscriber: &subscriber::Model, purpose: Purpose) -> String {
-    tokens::make(
-        state.config.jwt_secret.expose(),
-        purpose,
-        subscriber.id,
-        &subscriber.token_salt,
-    )
+    state
+        .link_keys
+        .make(purpose, subscriber.id, &subscriber.token_salt, None)
 }
 
 /// The digest under which an erased address is remembered.
@@ -77,7 +83,8 @@ pub fn suppression_hash(email: &str) -> String {
 
 /// Subscribes (or re-subscribes) an address. Whatever the address's state, the caller learns
 /// nothing: a new or lapsed address is asked to confirm, a pending one is asked again (at
-/// most every few minutes), and a confirmed one is told how to manage its subscription.
+/// most every few minutes), and a confirmed one is told how to manage its subscription (at
+/// most once a day), so nobody can flood an address with mail from us.
 pub async fn subscribe(
     state: &AppState,
     email: EmailAddress,
@@ -86,25 +93,32 @@ pub async fn subscribe(
     let now = state.now();
     let email = email.into_string();
     let txn = db::begin_write(&state.db).await?;
-    let existing = subscriber::Entity::find()
+    // Two subscriptions of one address at once meet on one row: the insert does nothing if
+    // the address is there (waiting for the other to commit), and the row is then read locked.
+    let created = insert_if_new(&txn, &email, &interests, now).await?;
+    let found = subscriber::Entity::find()
         .filter(subscriber::Column::Email.eq(&email))
+        .lock_exclusive()
         .one(&txn)
-        .await?;
-    let (subscriber, mail) = match existing {
-        None => (
-            insert(&txn, &email, &interests, now).await?,
-            Some(MailKind::Confirmation),
-        ),
-        Some(found) if found.status == SubscriberStatus::Confirmed => {
-            (found, Some(MailKind::Notice))
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a new subscriber vanished")))?;
+    let (subscriber, mail) = match found.status {
+        _ if created => {
+            replace_interests(&txn, found.id, &interests).await?;
+            (found, Some(MailKind::Confirmation))
         }
-        Some(found)
-            if found.status == SubscriberStatus::Pending
-                && found.confirmation_sent_at > now - RESEND_AFTER =>
+        SubscriberStatus::Confirmed
+            if found
+                .notice_sent_at
+                .is_none_or(|at| at <= now - NOTICE_EVERY) =>
         {
+            (noticed(&txn, found, now).await?, Some(MailKind::Notice))
+        }
+        SubscriberStatus::Confirmed => (found, None),
+        SubscriberStatus::Pending if found.confirmation_sent_at > now - RESEND_AFTER => {
             (found, None)
         }
-        Some(found) => (
+        _ => (
             restart(&txn, found, &interests, now).await?,
             Some(MailKind::Confirmation),
         ),
@@ -113,16 +127,30 @@ pub async fn subscribe(
         outbox::enqueue_for_subscriber(&txn, &subscriber, kind, now).await?;
     }
     txn.commit().await?;
+    if mail.is_some() {
+        state.mail_queued().await;
+    }
     Ok(())
 }
 
-async fn insert(
+async fn noticed(
+    conn: &impl ConnectionTrait,
+    found: subscriber::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<subscriber::Model> {
+    let mut row: subscriber::ActiveModel = found.into();
+    row.notice_sent_at = Set(Some(now));
+    Ok(subscriber::Entity::update(row).exec(conn).await?)
+}
+
+/// Adds the address as a pending subscriber unless it is already there; whether it was added.
+async fn insert_if_new(
     conn: &impl ConnectionTrait,
     email: &str,
     interests: &Interests,
     now: DateTime<Utc>,
-) -> ApiResult<subscriber::Model> {
-    let created = subscriber::Entity::insert(subscriber::ActiveModel {
+) -> ApiResult<bool> {
+    let inserted = subscriber::Entity::insert(subscriber::ActiveModel {
         email: Set(email.to_owned()),
         name: Set(interests.name.clone()),
         region_id: Set(interests.region_id),
@@ -134,10 +162,14 @@ async fn insert(
         updated_at: Set(now),
         ..Default::default()
     })
-    .exec_with_returning(conn)
+    .on_conflict(
+        OnConflict::column(subscriber::Column::Email)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
     .await?;
-    replace_interests(conn, created.id, interests).await?;
-    Ok(created)
+    Ok(inserted == 1)
 }
 
 /// A lapsed or pending address starts again: new links (earlier ones stop working), new
@@ -211,14 +243,16 @@ async fn holder(
             "this link is not valid (it may have been replaced by a newer one)",
         )
     };
-    let (id, tag) = tokens::parse(token).ok_or_else(invalid)?;
-    let found = subscriber::Entity::find_by_id(id)
+    let token = tokens::Token::parse(token).ok_or_else(invalid)?;
+    let found = subscriber::Entity::find_by_id(token.id)
         .lock_exclusive()
         .one(conn)
         .await?
         .ok_or_else(invalid)?;
-    let key = state.config.jwt_secret.expose();
-    if !tokens::verify(key, purpose, found.id, &found.token_salt, &tag) {
+    if !state
+        .link_keys
+        .verify(purpose, &token, &found.token_salt, state.now())
+    {
         return Err(invalid());
     }
     Ok(found)
@@ -294,7 +328,6 @@ pub async fn update_interests(
     Ok(updated)
 }
 
-/// Everything held about the subscriber, as JSON.
 /// A subscription as its manage link opens it: the subscriber, the campaigns they follow and
 /// their topics.
 pub struct Subscription {
@@ -313,12 +346,52 @@ pub async fn subscription(state: &AppState, token: &str) -> ApiResult<Subscripti
     })
 }
 
+/// Emails the subscriber a link, valid for an hour, to see or erase everything held about
+/// them. The link goes to the address only, so a forwarded email gives nobody their data.
+pub async fn request_data_link(state: &AppState, token: &str) -> ApiResult<()> {
+    let now = state.now();
+    let txn = db::begin_write(&state.db).await?;
+    let found = holder(state, &txn, token, Purpose::Manage).await?;
+    if found
+        .data_link_sent_at
+        .is_some_and(|at| at > now - DATA_LINK_EVERY)
+    {
+        return Ok(());
+    }
+    let data = state.link_keys.make(
+        Purpose::Data,
+        found.id,
+        &found.token_salt,
+        Some(now + DATA_LINK_TTL),
+    );
+    let link = state
+        .config
+        .link("/subscriptions/data", &[("token", &data)]);
+    let letter = format!(
+        "You asked to see or erase what we hold about this address.\n\n\
+         Open this link within the hour:\n{link}\n\n\
+         If it was not you, ignore this email: nothing will change."
+    );
+    outbox::enqueue_notice(
+        &txn,
+        &found,
+        "Your link to see or erase your data",
+        letter,
+        now,
+    )
+    .await?;
+    let mut row: subscriber::ActiveModel = found.into();
+    row.data_link_sent_at = Set(Some(now));
+    subscriber::Entity::update(row).exec(&txn).await?;
+    txn.commit().await?;
+    state.mail_queued().await;
+    Ok(())
+}
+
+/// Everything held about the subscriber, as JSON (with a fresh data link).
 pub async fn export(state: &AppState, token: &str) -> ApiResult<Value> {
-    let Subscription {
-        subscriber: found,
-        campaign_ids,
-        topics,
-    } = subscription(state, token).await?;
+    let found = holder(state, &state.db, token, Purpose::Data).await?;
+    let (campaign_ids, topics) = interests_of(&state.db, found.id).await?;
     let mail: Vec<Value> = outbox_row::Entity::find()
         .filter(outbox_row::Column::SubscriberId.eq(found.id))
         .order_by_asc(outbox_row::Column::Id)
@@ -366,12 +439,14 @@ pub async fn interests_of(
     Ok((campaign_ids, topics))
 }
 
-/// Removes the person everywhere (interests and queued mail go with the row), keeping only a
-/// hash of the address so that nothing is sent to it again unless it subscribes afresh.
+/// Removes the person everywhere (interests and every email to them go with the row),
+/// keeping only a hash of the address so that nothing is sent to it again unless it
+/// subscribes afresh; then makes sure the address's bytes are gone from the files too.
 pub async fn erase(state: &AppState, token: &str) -> ApiResult<()> {
     let now = state.now();
     let txn = db::begin_write(&state.db).await?;
-    let found = holder(state, &txn, token, Purpose::Manage).await?;
+    let found = holder(state, &txn, token, Purpose::Data).await?;
+    let address = found.email.clone();
     suppression::Entity::insert(suppression::ActiveModel {
         email_hash: Set(suppression_hash(&found.email)),
         created_at: Set(now),
@@ -387,5 +462,6 @@ pub async fn erase(state: &AppState, token: &str) -> ApiResult<()> {
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    erasure::leave_no_copies(state, &address).await;
     Ok(())
 }

@@ -1,8 +1,16 @@
 //! The transactional outbox. Whatever causes an email writes its row in the same transaction
 //! as the change itself; a worker in every server instance takes due rows, sends them and
-//! marks them sent. A row is taken with a lease: if its worker dies mid-send, the lease runs
-//! out and another worker takes it over. Failures are retried with exponential backoff and
-//! given up (DEAD) after a bounded number of attempts.
+//! marks them sent. Failures are retried with exponential backoff and given up (DEAD) after a
+//! bounded number of attempts.
+//!
+//! A batch is taken with a short lease under a token of its own. While the batch is being
+//! sent its worker renews the lease (a heartbeat); if the worker dies, the lease runs out
+//! within seconds and another worker takes the rows over. Every update a worker makes is
+//! fenced by its token and the row still being pending, so a worker whose lease was taken
+//! over can neither mark the new holder's rows nor turn a sent row back to pending.
+//!
+//! Idle is idle: a worker sleeps until email is queued (an event from any instance), the next
+//! retry or digest is due, or a lease it is waiting on runs out.
 
 use std::{collections::BTreeMap, time::Duration as StdDuration};
 
@@ -20,24 +28,26 @@ use lettre::{
 use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
 };
 use tokio_util::sync::CancellationToken;
 
 use super::compose::Sources;
-use crate::{db, graphql::error::ApiResult, state::AppState};
+use crate::{
+    auth::tokens::new_opaque_token, db, events::Event, graphql::error::ApiResult, state::AppState,
+};
 
 /// Messages one worker takes at a time.
 const BATCH: u64 = 200;
-/// How long a taken message is held before another worker may take it over.
-const LEASE: Duration = Duration::minutes(2);
+/// How long a taken message is held before another worker may take it over; renewed every
+/// [`HEARTBEAT`] while the batch is being sent.
+const LEASE: Duration = Duration::seconds(10);
+const HEARTBEAT: StdDuration = StdDuration::from_secs(3);
 /// Attempts before a message is given up.
 pub const MAX_ATTEMPTS: i32 = 6;
 /// The first retry waits this long; each later one twice as long as the one before.
 const FIRST_RETRY: Duration = Duration::seconds(30);
-/// How often the worker looks for due messages.
-const POLL_EVERY: StdDuration = StdDuration::from_millis(500);
 /// Digests go out at this time of day (UTC); weekly ones on Mondays.
 const DIGEST_HOUR: u32 = 7;
 
@@ -57,6 +67,31 @@ pub async fn enqueue_for_subscriber(
         subscriber_id: Set(Some(subscriber.id)),
         subject: Set(subject.to_owned()),
         body: Set(String::new()),
+        status: Set(MailStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Queues a notice to a subscriber written whole now (a link to their data).
+pub async fn enqueue_notice(
+    conn: &impl ConnectionTrait,
+    subscriber: &subscriber::Model,
+    subject: &str,
+    body: String,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    outbox::Entity::insert(outbox::ActiveModel {
+        kind: Set(MailKind::Notice),
+        recipient: Set(subscriber.email.clone()),
+        subscriber_id: Set(Some(subscriber.id)),
+        subject: Set(subject.to_owned()),
+        body: Set(body),
         status: Set(MailStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -342,21 +377,22 @@ fn smtp_transport(
         .build())
 }
 
-/// Sends due mail until `stopping`.
+/// Sends due mail until `stopping`, sleeping in between until there is something to do.
 pub async fn run_worker(state: AppState, mailer: Mailer, stopping: CancellationToken) {
-    let mut ticks = tokio::time::interval(POLL_EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut queued = Box::pin(
+        state
+            .events
+            .subscribe()
+            .filter(|event| std::future::ready(matches!(event, Event::MailQueued))),
+    );
     loop {
-        // Biased: once stopping, a tick that is also due must not start another round.
-        tokio::select! {
-            biased;
-            _ = stopping.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        // A full batch means more may be waiting: carry on without waiting for the tick.
+        // A full batch means more may be waiting: carry on at once.
         loop {
+            if stopping.is_cancelled() {
+                return;
+            }
             match deliver_due(&state, &mailer).await {
-                Ok(taken) if taken == BATCH as usize && !stopping.is_cancelled() => {}
+                Ok(taken) if taken == BATCH as usize => {}
                 Ok(_) => break,
                 Err(error) => {
                     tracing::warn!(%error, "mail delivery round failed");
@@ -364,16 +400,87 @@ pub async fn run_worker(state: AppState, mailer: Mailer, stopping: CancellationT
                 }
             }
         }
+        let next = match next_due(&state).await {
+            Ok(next) => next,
+            Err(error) => {
+                tracing::warn!(%error, "could not tell when mail is next due");
+                Some(state.now() + Duration::seconds(5))
+            }
+        };
+        let wait = async {
+            match next {
+                Some(at) => state.clock.sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        // Biased: once stopping, nothing else may start another round.
+        tokio::select! {
+            biased;
+            _ = stopping.cancelled() => return,
+            _ = queued.next() => {}
+            _ = wait => {}
+        }
     }
+}
+
+/// When the worker next has something to do: the earliest retry or digest, or the end of a
+/// lease another worker holds. `None`: nothing is waiting.
+async fn next_due(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
+    let pending = || {
+        outbox::Entity::find()
+            .select_only()
+            .filter(outbox::Column::Status.eq(MailStatus::Pending))
+    };
+    let due: Option<DateTime<Utc>> = pending()
+        .column_as(outbox::Column::NextAttemptAt.min(), "at")
+        .filter(outbox::Column::LockedUntil.is_null())
+        .into_tuple()
+        .one(&state.db)
+        .await?
+        .flatten();
+    let lease_ends: Option<DateTime<Utc>> = pending()
+        .column_as(outbox::Column::LockedUntil.min(), "at")
+        .filter(outbox::Column::LockedUntil.is_not_null())
+        .into_tuple()
+        .one(&state.db)
+        .await?
+        .flatten();
+    Ok(match (due, lease_ends) {
+        (Some(due), Some(lease)) => Some(Ord::min(due, lease)),
+        (due, lease) => due.or(lease),
+    })
 }
 
 /// Takes one batch of due messages and sends it; the number of messages taken.
 pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> ApiResult<usize> {
-    let taken = take_due(state).await?;
+    let lease = new_opaque_token();
+    let taken = take_due(state, &lease).await?;
     let count = taken.len();
     if taken.is_empty() {
         return Ok(0);
     }
+    let sending = send_batch(state, mailer, &lease, taken);
+    tokio::pin!(sending);
+    let mut heartbeat =
+        tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    loop {
+        tokio::select! {
+            sent = &mut sending => {
+                sent?;
+                return Ok(count);
+            }
+            _ = heartbeat.tick() => renew(state, &lease).await,
+        }
+    }
+}
+
+/// Sends a leased batch.
+async fn send_batch(
+    state: &AppState,
+    mailer: &Mailer,
+    lease: &str,
+    taken: Vec<outbox::Model>,
+) -> ApiResult<()> {
     let sources = match Sources::load(state, &taken).await {
         Ok(sources) => sources,
         Err(error) => {
@@ -384,7 +491,7 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> ApiResult<usize> 
                 by_attempts.entry(row.attempts).or_default().push(row.id);
             }
             for (attempts, ids) in by_attempts {
-                mark_failed(state, &ids, attempts, &error.to_string()).await?;
+                mark_failed(state, lease, &ids, attempts, &error.to_string()).await?;
             }
             return Err(error);
         }
@@ -399,16 +506,30 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> ApiResult<usize> 
         groups.entry(key).or_default().push(row);
     }
     stream::iter(groups.into_values())
-        .map(|rows| deliver(state, mailer, &sources, rows))
+        .map(|rows| deliver(state, mailer, &sources, lease, rows))
         .buffer_unordered(state.config.mail_concurrency)
         .for_each(|_| std::future::ready(()))
         .await;
-    Ok(count)
+    Ok(())
 }
 
-/// Leases up to [`BATCH`] due messages to this worker. On PostgreSQL `SKIP LOCKED` lets
-/// several instances take disjoint batches at once; SQLite has one writer at a time anyway.
-async fn take_due(state: &AppState) -> ApiResult<Vec<outbox::Model>> {
+/// Extends the lease of the rows this worker still holds.
+async fn renew(state: &AppState, lease: &str) {
+    let renewed = outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::val(state.now() + LEASE))
+        .filter(outbox::Column::LeaseToken.eq(lease))
+        .filter(outbox::Column::Status.eq(MailStatus::Pending))
+        .exec(&state.db)
+        .await;
+    if let Err(error) = renewed {
+        tracing::warn!(%error, "could not renew the lease on the mail being sent");
+    }
+}
+
+/// Leases up to [`BATCH`] due messages to this worker under `lease`. On PostgreSQL
+/// `SKIP LOCKED` lets several instances take disjoint batches at once; SQLite has one writer
+/// at a time anyway.
+async fn take_due(state: &AppState, lease: &str) -> ApiResult<Vec<outbox::Model>> {
     let now = state.now();
     let due = Query::select()
         .column(outbox::Column::Id)
@@ -428,6 +549,7 @@ async fn take_due(state: &AppState) -> ApiResult<Vec<outbox::Model>> {
     let txn = db::begin_write(&state.db).await?;
     let taken = outbox::Entity::update_many()
         .col_expr(outbox::Column::LockedUntil, Expr::val(now + LEASE))
+        .col_expr(outbox::Column::LeaseToken, Expr::val(lease))
         .col_expr(
             outbox::Column::Attempts,
             Expr::col(outbox::Column::Attempts).add(1),
@@ -440,28 +562,40 @@ async fn take_due(state: &AppState) -> ApiResult<Vec<outbox::Model>> {
 }
 
 /// Sends one message (one row, or a subscriber's digest rows) and records the outcome.
-async fn deliver(state: &AppState, mailer: &Mailer, sources: &Sources, rows: Vec<outbox::Model>) {
+async fn deliver(
+    state: &AppState,
+    mailer: &Mailer,
+    sources: &Sources,
+    lease: &str,
+    rows: Vec<outbox::Model>,
+) {
     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
     let outcome = match sources.compose(state, &rows) {
         Ok(Some(message)) => mailer.send(message).await,
         Ok(None) => Err("nothing to send: the recipient or update is gone".to_owned()),
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(error.cause()),
     };
+    // The cause is logged and kept with the row; the address is not (a relay's refusal often
+    // quotes it).
+    let outcome = outcome.map_err(|cause| match rows.first() {
+        Some(row) if !row.recipient.is_empty() => cause.replace(&row.recipient, "<recipient>"),
+        _ => cause,
+    });
     let attempts = rows
         .iter()
         .map(|row| row.attempts)
         .max()
         .unwrap_or_default();
     let recorded = match &outcome {
-        Ok(()) => mark_sent(state, &ids).await,
-        Err(error) => mark_failed(state, &ids, attempts, error).await,
+        Ok(()) => mark_sent(state, lease, &ids).await,
+        Err(error) => mark_failed(state, lease, &ids, attempts, error).await,
     };
     if let Err(error) = recorded {
         tracing::error!(%error, "could not record a delivery outcome");
     }
 }
 
-async fn mark_sent(state: &AppState, ids: &[i64]) -> ApiResult<()> {
+async fn mark_sent(state: &AppState, lease: &str, ids: &[i64]) -> ApiResult<()> {
     outbox::Entity::update_many()
         .col_expr(
             outbox::Column::Status,
@@ -473,12 +607,26 @@ async fn mark_sent(state: &AppState, ids: &[i64]) -> ApiResult<()> {
             Expr::val(Option::<DateTime<Utc>>::None),
         )
         .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+        .filter(held(lease))
         .exec(&state.db)
         .await?;
     Ok(())
 }
 
-async fn mark_failed(state: &AppState, ids: &[i64], attempts: i32, error: &str) -> ApiResult<()> {
+/// Rows this worker still holds: its lease, and still pending (never a row already sent).
+fn held(lease: &str) -> Condition {
+    Condition::all()
+        .add(outbox::Column::LeaseToken.eq(lease))
+        .add(outbox::Column::Status.eq(MailStatus::Pending))
+}
+
+async fn mark_failed(
+    state: &AppState,
+    lease: &str,
+    ids: &[i64],
+    attempts: i32,
+    error: &str,
+) -> ApiResult<()> {
     let now = state.now();
     let (status, next) = if attempts >= MAX_ATTEMPTS {
         (MailStatus::Dead, now)
@@ -499,6 +647,7 @@ async fn mark_failed(state: &AppState, ids: &[i64], attempts: i32, error: &str) 
             Expr::val(error.chars().take(500).collect::<String>()),
         )
         .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+        .filter(held(lease))
         .exec(&state.db)
         .await?;
     Ok(())

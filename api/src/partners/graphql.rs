@@ -1,17 +1,21 @@
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
+use async_graphql::{
+    Context, Enum, ID, InputObject, MaybeUndefined, Object, dataloader::DataLoader,
+};
 use chrono::{DateTime, Utc};
 use entities::{enums, opt_in_event, partner, support_request};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{
     EditScope, ListFilter, MAX_CONTACT_NAME_LEN, MAX_DESCRIPTION_LEN, MAX_NAME_LEN, MAX_TOWN_LEN,
-    NewPartner, PartnerChanges,
+    NewPartner, PartnerAccess, PartnerChanges,
 };
 use crate::{
+    auth::{Viewer, visible::Visible},
     graphql::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        pagination::{Page, PageArgs, Total, page},
+        loaders::{ById, batching},
+        pagination::{Page, PageArgs, Total, connection_cost, page},
     },
     input::{self, EmailAddress},
     joint_actions::graphql::{OptInEvent, events_page},
@@ -42,143 +46,176 @@ pub enum PartnerStatus {
     Lapsed,
 }
 
-/// An organisation in the network.
-pub struct Partner(pub partner::Model);
+/// An organisation in the network, as the viewer may see it.
+pub struct Partner(Visible<PartnerAccess>);
+
+impl Partner {
+    /// The partner as `viewer` may see it; `None` when it is hidden from them.
+    pub fn shown(viewer: &Viewer, row: partner::Model) -> Option<Self> {
+        Visible::check(viewer, row, &()).map(Self)
+    }
+
+    pub fn row(&self) -> &partner::Model {
+        self.0.row()
+    }
+}
+
+/// The partners' batching loader; other slices reach partner rows only through it.
+pub struct PartnerLoaders {
+    pub by_id: DataLoader<ById<partner::Entity>>,
+}
+
+impl PartnerLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            by_id: batching(ById::new(db.clone())),
+        }
+    }
+}
 
 #[Object]
 impl Partner {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row().id.to_string())
     }
 
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row().name
     }
 
     async fn kind(&self) -> PartnerKind {
-        self.0.kind.into()
+        self.row().kind.into()
     }
 
     /// None when the partner is outside the staffed regions and looked after nationally.
-    async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        region_by_id(ctx, self.0.region_id).await
+    async fn region(&self, ctx: &Context<'_>) -> Option<Region> {
+        region_by_id(ctx, self.row().region_id)
     }
 
     async fn town(&self) -> Option<&str> {
-        self.0.town.as_deref()
+        self.row().town.as_deref()
     }
 
     async fn website(&self) -> Option<&str> {
-        self.0.website.as_deref()
+        self.row().website.as_deref()
     }
 
     /// What the organisation does, for the public.
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.row().description
     }
 
     async fn status(&self) -> PartnerStatus {
-        self.0.status.into()
+        self.row().status.into()
     }
 
     /// Visible to the region's staff, admins and the organisation's members; otherwise null.
-    async fn contact_name(&self, ctx: &Context<'_>) -> Option<&str> {
-        self.contact(ctx, &self.0.contact_name)
+    async fn contact_name(&self) -> Option<&str> {
+        self.private(&self.row().contact_name)
     }
 
     /// Visible to the region's staff, admins and the organisation's members; otherwise null.
-    async fn contact_email(&self, ctx: &Context<'_>) -> Option<&str> {
-        self.contact(ctx, &self.0.contact_email)
+    async fn contact_email(&self) -> Option<&str> {
+        self.private(&self.row().contact_email)
     }
 
     /// Visible to the region's staff, admins and the organisation's members; otherwise null.
-    async fn contact_phone(&self, ctx: &Context<'_>) -> Option<&str> {
-        self.contact(ctx, &self.0.contact_phone)
+    async fn contact_phone(&self) -> Option<&str> {
+        self.private(&self.row().contact_phone)
     }
 
     /// Whether the viewer may edit this organisation (fully, or its public profile).
     async fn viewer_can_edit(&self, ctx: &Context<'_>) -> bool {
         ctx.viewer()
             .signed_in()
-            .is_some_and(|actor| super::can_edit_partner(actor, &self.0) != EditScope::Nothing)
+            .is_some_and(|actor| super::can_edit_partner(actor, self.row()) != EditScope::Nothing)
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row().created_at
     }
 
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row().updated_at
     }
 
     /// Engagement: every opt-in and withdrawal, oldest first. Staff, admins and own members.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn joint_action_history(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<OptInEvent>> {
-        self.check_engagement(ctx)?;
+        ctx.actor()?;
+        if !self.0.grant().opt_in_history {
+            return Err(ApiError::Forbidden(
+                "a partner's opt-in history is for staff, admins and its own members",
+            ));
+        }
         let query =
-            opt_in_event::Entity::find().filter(opt_in_event::Column::PartnerId.eq(self.0.id));
+            opt_in_event::Entity::find().filter(opt_in_event::Column::PartnerId.eq(self.row().id));
         events_page(ctx, query, first, after).await
     }
 
     /// Engagement: the positions the partner was asked to approve and its answers, newest
-    /// first. Staff, admins and own members.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    /// first. The staff of its region, admins and its own members.
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn position_responses(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<PositionApproval>> {
-        self.check_engagement(ctx)?;
-        crate::positions::graphql::responses_of(ctx, self.0.id, first, after).await
+        self.check_private(ctx)?;
+        crate::positions::graphql::responses_of(ctx, self.row(), first, after).await
     }
 
-    /// Engagement: the partner's requests for support, newest first. Staff, admins and own
-    /// members.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    /// Engagement: the partner's requests for support, newest first. The staff of its
+    /// region, admins and its own members.
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn support_requests(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<SupportRequest>> {
-        self.check_engagement(ctx)?;
+        self.check_private(ctx)?;
         let query = support_request::Entity::find()
-            .filter(support_request::Column::PartnerId.eq(self.0.id));
+            .filter(support_request::Column::PartnerId.eq(self.row().id));
         support_page(ctx, query, first, after).await
     }
 }
 
 impl Partner {
-    fn check_engagement(&self, ctx: &Context<'_>) -> ApiResult<()> {
+    fn check_private(&self, ctx: &Context<'_>) -> ApiResult<()> {
         ctx.actor()?;
-        if super::can_see_engagement(ctx.viewer(), &self.0) {
+        if self.0.grant().private {
             Ok(())
         } else {
             Err(ApiError::Forbidden(
-                "a partner's history is for staff, admins and its own members",
+                "a partner's records are for the staff of its region, admins and its own members",
             ))
         }
     }
 
-    fn contact<'a>(&self, ctx: &Context<'_>, value: &'a Option<String>) -> Option<&'a str> {
-        super::can_see_contact(ctx.viewer(), &self.0)
-            .then_some(value.as_deref())
-            .flatten()
+    fn private<'a>(&self, value: &'a Option<String>) -> Option<&'a str> {
+        self.0.grant().private.then_some(value.as_deref()).flatten()
     }
 }
 
-/// A partner's data for a resolver that holds only its id.
+/// A partner for a resolver that holds only its id; `None` when it is hidden from the viewer.
 pub async fn partner_by_id(ctx: &Context<'_>, id: Option<i64>) -> ApiResult<Option<Partner>> {
-    match id {
-        Some(id) => Ok(load_one(&ctx.loaders().partners, id).await?.map(Partner)),
-        None => Ok(None),
-    }
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let row = load_one(&ctx.loader::<PartnerLoaders>().by_id, id).await?;
+    Ok(row.and_then(|row| Partner::shown(ctx.viewer(), row)))
+}
+
+/// A partner the viewer has just created or changed.
+fn written(ctx: &Context<'_>, row: partner::Model) -> ApiResult<Partner> {
+    Partner::shown(ctx.viewer(), row).ok_or(ApiError::NotFound("partner"))
 }
 
 #[derive(InputObject, Default)]
@@ -230,13 +267,28 @@ pub async fn list(
         .limit(args.limit())
         .all(db)
         .await?;
-    Ok(page(
-        rows,
-        &args,
+    Ok(shown_page(ctx, rows, &args, total))
+}
+
+/// A page of partner rows, each as the viewer may see it (a row the rule hides is left out).
+pub fn shown_page(
+    ctx: &Context<'_>,
+    rows: Vec<partner::Model>,
+    args: &PageArgs<(String, i64)>,
+    total: Total,
+) -> Page<Partner> {
+    let viewer = ctx.viewer();
+    let shown = rows
+        .into_iter()
+        .filter_map(|row| Partner::shown(viewer, row))
+        .collect();
+    page(
+        shown,
+        args,
         total,
-        |row| (row.name_key.clone(), row.id),
-        Partner,
-    ))
+        |partner: &Partner| (partner.row().name_key.clone(), partner.row().id),
+        |partner| partner,
+    )
 }
 
 #[derive(Default)]
@@ -247,15 +299,13 @@ impl PartnerQuery {
     /// One partner organisation. NOT_FOUND when it does not exist or is not visible to you.
     async fn partner(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Partner> {
         let id = input::id("id", &id)?;
-        load_one(&ctx.loaders().partners, id)
+        partner_by_id(ctx, Some(id))
             .await?
-            .filter(|partner| super::can_see_partner(ctx.viewer(), partner))
-            .map(Partner)
             .ok_or(ApiError::NotFound("partner"))
     }
 
     /// Partner organisations, by name. The public sees active partners only.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn partners(
         &self,
         ctx: &Context<'_>,
@@ -287,10 +337,10 @@ pub struct CreatePartnerInput {
 impl CreatePartnerInput {
     fn parse(self) -> ApiResult<NewPartner> {
         Ok(NewPartner {
-            name: input::required_text("name", &self.name, MAX_NAME_LEN)?,
+            name: input::single_line("name", &self.name, MAX_NAME_LEN)?,
             kind: self.kind.map_or(enums::PartnerKind::Other, Into::into),
             region_id: input::optional_id("regionId", self.region_id.as_ref())?,
-            town: input::optional_text("town", self.town.as_deref(), MAX_TOWN_LEN)?,
+            town: input::optional_single_line("town", self.town.as_deref(), MAX_TOWN_LEN)?,
             website: input::website("website", self.website.as_deref())?,
             description: input::optional_text(
                 "description",
@@ -299,7 +349,7 @@ impl CreatePartnerInput {
             )?
             .unwrap_or_default(),
             status: self.status.map_or(enums::PartnerStatus::Active, Into::into),
-            contact_name: input::optional_text(
+            contact_name: input::optional_single_line(
                 "contactName",
                 self.contact_name.as_deref(),
                 MAX_CONTACT_NAME_LEN,
@@ -330,12 +380,12 @@ impl UpdatePartnerInput {
         Ok(PartnerChanges {
             name: self
                 .name
-                .map(|name| input::required_text("name", &name, MAX_NAME_LEN))
+                .map(|name| input::single_line("name", &name, MAX_NAME_LEN))
                 .transpose()?,
             kind: self.kind.map(Into::into),
             region_id: nullable(self.region_id, |id| input::id("regionId", &id))?,
             town: nullable(self.town, |town| {
-                input::optional_text("town", Some(&town), MAX_TOWN_LEN)
+                input::optional_single_line("town", Some(&town), MAX_TOWN_LEN)
             })?
             .map(Option::flatten),
             website: nullable(self.website, |site| input::website("website", Some(&site)))?
@@ -349,7 +399,7 @@ impl UpdatePartnerInput {
                 .transpose()?,
             status: self.status.map(Into::into),
             contact_name: nullable(self.contact_name, |name| {
-                input::optional_text("contactName", Some(&name), MAX_CONTACT_NAME_LEN)
+                input::optional_single_line("contactName", Some(&name), MAX_CONTACT_NAME_LEN)
             })?
             .map(Option::flatten),
             contact_email: nullable(self.contact_email, |email| {
@@ -398,9 +448,10 @@ impl PartnerMutation {
         let actor = ctx.actor()?;
         let new = input.parse()?;
         let state = ctx.state();
-        Ok(Partner(
+        written(
+            ctx,
             super::create(&state.db, actor, state.now(), new).await?,
-        ))
+        )
     }
 
     /// Changes a partner organisation. Admins and the region's staff may change anything;
@@ -415,8 +466,9 @@ impl PartnerMutation {
         let id = input::id("id", &id)?;
         let changes = input.parse()?;
         let state = ctx.state();
-        Ok(Partner(
+        written(
+            ctx,
             super::update(&state.db, actor, state.now(), id, changes).await?,
-        ))
+        )
     }
 }

@@ -5,9 +5,7 @@
 //! - STAFF: create and edit partners of their own region only (and never move one out of it);
 //! - PARTNER members: edit their own organisation's public profile (name, town, website,
 //!   description);
-//! - contact details: the partner's region's staff, admins and the organisation's own members;
-//! - the public sees active partners; staff and admins see every partner; members also see
-//!   their own organisation whatever its status.
+//! - what anyone may see of a partner: [`PartnerAccess`].
 
 pub mod graphql;
 
@@ -26,7 +24,7 @@ use serde_json::json;
 
 use crate::{
     audit::{self, Change},
-    auth::{Actor, Viewer},
+    auth::{Actor, Viewer, visible::AccessRule},
     db,
     graphql::error::{ApiError, ApiResult, conflict_on_unique},
     regions,
@@ -63,24 +61,38 @@ pub fn can_edit_partner(actor: &Actor, partner: &partner::Model) -> EditScope {
     }
 }
 
-pub fn can_see_contact(viewer: &Viewer, partner: &partner::Model) -> bool {
-    viewer.signed_in().is_some_and(|actor| {
-        actor.is_admin() || actor.is_staff_of(partner.region_id) || actor.is_member_of(partner.id)
-    })
+/// Who may see a partner organisation, and how much of it.
+pub struct PartnerAccess;
+
+/// What a viewer may see of a partner organisation beyond its public profile.
+#[derive(Debug, Clone, Copy)]
+pub struct PartnerGrant {
+    /// Contact details, support requests and answers on positions: for the staff of its
+    /// region, admins and its own members.
+    pub private: bool,
+    /// Every opt-in and withdrawal: opt-ins are shown to everyone signed in, so their history
+    /// is open to all staff and admins, and to the organisation's own members.
+    pub opt_in_history: bool,
 }
 
-/// Staff and admins, and the organisation's own members, see its history with the charity.
-pub fn can_see_engagement(viewer: &Viewer, partner: &partner::Model) -> bool {
-    viewer
-        .signed_in()
-        .is_some_and(|actor| actor.is_team() || actor.is_member_of(partner.id))
-}
+impl AccessRule for PartnerAccess {
+    type Row = partner::Model;
+    type Facts = ();
+    type Grant = PartnerGrant;
 
-pub fn can_see_partner(viewer: &Viewer, partner: &partner::Model) -> bool {
-    partner.status == PartnerStatus::Active
-        || viewer
-            .signed_in()
-            .is_some_and(|actor| actor.is_team() || actor.is_member_of(partner.id))
+    /// The public sees active partners; staff and admins see every partner; members also see
+    /// their own organisation whatever its status.
+    fn grant(viewer: &Viewer, row: &partner::Model, _: &()) -> Option<PartnerGrant> {
+        let actor = viewer.signed_in();
+        let own = actor.is_some_and(|actor| actor.is_member_of(row.id));
+        let team = actor.is_some_and(Actor::is_team);
+        let private =
+            own || actor.is_some_and(|actor| actor.is_admin() || actor.is_staff_of(row.region_id));
+        (row.status == PartnerStatus::Active || team || own).then_some(PartnerGrant {
+            private,
+            opt_in_history: team || own,
+        })
+    }
 }
 
 /// A new partner, checked.

@@ -1,25 +1,34 @@
-use std::collections::BTreeSet;
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use async_graphql::{
     Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, Subscription,
+    dataloader::{DataLoader, Loader},
     futures_util::{Stream, StreamExt},
 };
 use chrono::{DateTime, Utc};
-use entities::{enums, policy_update, policy_update_revision};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use entities::{
+    enums, policy_update, policy_update_campaign, policy_update_revision, policy_update_topic,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::{
     ListFilter, MAX_BODY_LEN, MAX_CAMPAIGNS, MAX_SUMMARY_LEN, MAX_TITLE_LEN, MAX_TOPIC_LEN,
-    MAX_TOPICS, NewUpdate, UpdateChanges, search,
+    MAX_TOPICS, NewUpdate, PolicyUpdateAccess, UpdateChanges, search,
 };
 use crate::{
-    auth::Viewer,
-    campaigns::graphql::Campaign,
+    auth::{Viewer, visible::Visible},
+    campaigns::graphql::{Campaign, CampaignLoaders},
     events::Event,
     graphql::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        pagination::{Page, PageArgs, Total, newest_first, page},
+        loaders::{ById, Links, batching},
+        pagination::{Page, PageArgs, Total, connection_cost, newest_first, page},
     },
     input,
     regions::graphql::{Region, region_by_id},
@@ -56,93 +65,163 @@ pub enum UpdateStatus {
 }
 
 /// A policy update: what changed and what people can do.
-pub struct PolicyUpdate(pub policy_update::Model);
+pub struct PolicyUpdate(Visible<PolicyUpdateAccess>);
+
+impl PolicyUpdate {
+    /// The update as `viewer` may read it at `now`.
+    pub fn shown(viewer: &Viewer, row: policy_update::Model, now: DateTime<Utc>) -> Option<Self> {
+        Visible::check(viewer, row, &now).map(Self)
+    }
+
+    fn row(&self) -> &policy_update::Model {
+        self.0.row()
+    }
+}
+
+/// The policy updates slice's batching loaders.
+pub struct PolicyUpdateLoaders {
+    updates: DataLoader<ById<policy_update::Entity>>,
+    topics: DataLoader<Links<policy_update_topic::Entity, String>>,
+    campaign_ids: DataLoader<Links<policy_update_campaign::Entity>>,
+    revisions: DataLoader<Revisions>,
+}
+
+impl PolicyUpdateLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            updates: batching(ById::new(db.clone())),
+            topics: batching(Links::new(
+                db,
+                policy_update_topic::Column::UpdateId,
+                policy_update_topic::Column::Topic,
+            )),
+            campaign_ids: batching(Links::new(
+                db,
+                policy_update_campaign::Column::UpdateId,
+                policy_update_campaign::Column::CampaignId,
+            )),
+            revisions: batching(Revisions { db: db.clone() }),
+        }
+    }
+}
+
+/// The earlier wordings of each update, oldest first.
+pub struct Revisions {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for Revisions {
+    type Value = Vec<policy_update_revision::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = policy_update_revision::Entity::find()
+            .filter(policy_update_revision::Column::UpdateId.is_in(keys.iter().copied()))
+            .order_by_asc(policy_update_revision::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut grouped: HashMap<i64, Self::Value> = HashMap::new();
+        for row in rows {
+            grouped.entry(row.update_id).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
 
 #[Object]
 impl PolicyUpdate {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row().id.to_string())
     }
 
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row().title
     }
 
     async fn summary(&self) -> &str {
-        &self.0.summary
+        &self.row().summary
     }
 
     /// The body as written, in Markdown.
     async fn body(&self) -> &str {
-        &self.0.body
+        &self.row().body
     }
 
     /// The body as sanitised HTML: safe to put in a page as it is.
     async fn body_html(&self) -> &str {
-        &self.0.body_html
+        &self.row().body_html
     }
 
     async fn kind(&self) -> UpdateKind {
-        self.0.kind.into()
+        self.row().kind.into()
     }
 
     async fn audience(&self) -> Audience {
-        self.0.audience.into()
+        self.row().audience.into()
     }
 
     async fn status(&self) -> UpdateStatus {
-        self.0.status.into()
+        self.row().status.into()
     }
 
     /// Null: a national update.
-    async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        region_by_id(ctx, self.0.region_id).await
+    async fn region(&self, ctx: &Context<'_>) -> Option<Region> {
+        region_by_id(ctx, self.row().region_id)
     }
 
     /// Normalised tags: lower case, words joined by hyphens.
     async fn topics(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(load_one(&ctx.loaders().update_topics, self.0.id)
-            .await?
-            .unwrap_or_default())
+        Ok(
+            load_one(&ctx.loader::<PolicyUpdateLoaders>().topics, self.row().id)
+                .await?
+                .unwrap_or_default(),
+        )
     }
 
     /// The linked campaigns the viewer may see.
     async fn campaigns(&self, ctx: &Context<'_>) -> ApiResult<Vec<Campaign>> {
-        let loaders = ctx.loaders();
-        let ids = load_one(&loaders.update_campaign_ids, self.0.id)
-            .await?
-            .unwrap_or_default();
-        let found = loaders.campaigns.load_many(ids.iter().copied()).await?;
+        let ids = load_one(
+            &ctx.loader::<PolicyUpdateLoaders>().campaign_ids,
+            self.row().id,
+        )
+        .await?
+        .unwrap_or_default();
+        let found = ctx
+            .loader::<CampaignLoaders>()
+            .campaigns
+            .load_many(ids.iter().copied())
+            .await?;
+        let viewer = ctx.viewer();
         Ok(ids
             .iter()
             .filter_map(|id| found.get(id).cloned())
-            .filter(|campaign| crate::campaigns::can_see_campaign(ctx.viewer(), campaign))
-            .map(Campaign)
+            .filter_map(|campaign| Campaign::shown(viewer, campaign))
             .collect())
     }
 
     /// When it went (or goes) live.
     async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
+        self.row().published_at
     }
 
     /// True once corrected after publishing ("updated").
     async fn is_updated(&self) -> bool {
-        self.0.corrected_at.is_some()
+        self.row().corrected_at.is_some()
     }
 
     /// When the last correction after publishing was made.
     async fn corrected_at(&self) -> Option<DateTime<Utc>> {
-        self.0.corrected_at
+        self.row().corrected_at
     }
 
     /// Earlier wordings replaced by corrections, oldest first.
     async fn revisions(&self, ctx: &Context<'_>) -> ApiResult<Vec<PolicyUpdateRevision>> {
-        let rows = policy_update_revision::Entity::find()
-            .filter(policy_update_revision::Column::UpdateId.eq(self.0.id))
-            .order_by_asc(policy_update_revision::Column::Id)
-            .all(&ctx.state().db)
-            .await?;
+        let rows = load_one(
+            &ctx.loader::<PolicyUpdateLoaders>().revisions,
+            self.row().id,
+        )
+        .await?
+        .unwrap_or_default();
         Ok(rows
             .into_iter()
             .map(|row| PolicyUpdateRevision {
@@ -158,15 +237,15 @@ impl PolicyUpdate {
     async fn viewer_can_edit(&self, ctx: &Context<'_>) -> bool {
         ctx.viewer()
             .signed_in()
-            .is_some_and(|actor| super::can_manage(actor, &self.0))
+            .is_some_and(|actor| super::can_manage(actor, self.row()))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row().created_at
     }
 
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row().updated_at
     }
 }
 
@@ -211,7 +290,7 @@ pub struct UpdatePolicyUpdateInput {
 }
 
 fn title(raw: &str) -> ApiResult<String> {
-    input::required_text("title", raw, MAX_TITLE_LEN)
+    input::single_line("title", raw, MAX_TITLE_LEN)
 }
 
 fn summary(raw: &str) -> ApiResult<String> {
@@ -333,6 +412,7 @@ impl PolicyUpdateQuery {
 
     /// Live updates, newest first (best matches first when searching). Staff and admins may
     /// ask for drafts or archived ones with `status`.
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn policy_updates(
         &self,
         ctx: &Context<'_>,
@@ -353,7 +433,18 @@ impl PolicyUpdateQuery {
             .limit(args.limit())
             .all(&state.db)
             .await?;
-        Ok(page(rows, &args, total, |row| row.id, PolicyUpdate))
+        let (viewer, now) = (ctx.viewer(), state.now());
+        let shown = rows
+            .into_iter()
+            .filter_map(|row| PolicyUpdate::shown(viewer, row, now))
+            .collect();
+        Ok(page(
+            shown,
+            &args,
+            total,
+            |update: &PolicyUpdate| update.row().id,
+            |update| update,
+        ))
     }
 }
 
@@ -390,30 +481,31 @@ async fn ranked(
         .all(db)
         .await?;
     let found = ctx
-        .loaders()
-        .policy_updates
+        .loader::<PolicyUpdateLoaders>()
+        .updates
         .load_many(hits.iter().map(|(id, _)| *id))
         .await?;
-    let rows: Vec<(RankedKey, policy_update::Model)> = hits
+    let (viewer, now) = (ctx.viewer(), ctx.state().now());
+    let rows: Vec<(RankedKey, PolicyUpdate)> = hits
         .into_iter()
-        .filter_map(|(id, score)| found.get(&id).map(|row| ((score, id), row.clone())))
+        .filter_map(|(id, score)| {
+            let row = found.get(&id)?.clone();
+            Some(((score, id), PolicyUpdate::shown(viewer, row, now)?))
+        })
         .collect();
     Ok(page(
         rows,
         &args,
         total,
         |(key, _)| *key,
-        |(_, row)| PolicyUpdate(row),
+        |(_, update)| update,
     ))
 }
 
 /// The update, if the viewer may read it; otherwise not found (drafts are not announced).
 pub async fn visible_update(state: &AppState, viewer: &Viewer, id: i64) -> ApiResult<PolicyUpdate> {
     let update = super::find(&state.db, id).await?;
-    if !super::can_see(viewer, &update, state.now()) {
-        return Err(ApiError::NotFound("policy update"));
-    }
-    Ok(PolicyUpdate(update))
+    PolicyUpdate::shown(viewer, update, state.now()).ok_or(ApiError::NotFound("policy update"))
 }
 
 #[derive(Default)]
@@ -430,9 +522,8 @@ impl PolicyUpdateMutation {
         let actor = ctx.actor()?;
         let new = input.parse()?;
         let state = ctx.state();
-        Ok(PolicyUpdate(
-            super::create(&state.db, actor, state.now(), new).await?,
-        ))
+        let created = super::create(&state.db, actor, state.now(), new).await?;
+        visible_update(state, ctx.viewer(), created.id).await
     }
 
     /// Edits an update. Changing the wording of a published one is a correction: the earlier
@@ -447,9 +538,8 @@ impl PolicyUpdateMutation {
         let id = input::id("id", &id)?;
         let changes = input.parse()?;
         let state = ctx.state();
-        Ok(PolicyUpdate(
-            super::update(&state.db, actor, state.now(), id, changes).await?,
-        ))
+        super::update(&state.db, actor, state.now(), id, changes).await?;
+        visible_update(state, ctx.viewer(), id).await
     }
 
     /// Publishes a draft now, or at `at` (a future time schedules it).
@@ -461,9 +551,8 @@ impl PolicyUpdateMutation {
     ) -> ApiResult<PolicyUpdate> {
         let actor = ctx.actor()?;
         let id = input::id("id", &id)?;
-        Ok(PolicyUpdate(
-            super::publish(ctx.state(), actor, id, at).await?,
-        ))
+        super::publish(ctx.state(), actor, id, at).await?;
+        visible_update(ctx.state(), ctx.viewer(), id).await
     }
 
     /// Takes a published update out of lists and feeds.
@@ -471,9 +560,8 @@ impl PolicyUpdateMutation {
         let actor = ctx.actor()?;
         let id = input::id("id", &id)?;
         let state = ctx.state();
-        Ok(PolicyUpdate(
-            super::archive(&state.db, actor, state.now(), id).await?,
-        ))
+        super::archive(&state.db, actor, state.now(), id).await?;
+        visible_update(state, ctx.viewer(), id).await
     }
 }
 

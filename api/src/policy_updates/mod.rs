@@ -3,8 +3,7 @@
 //! Who may do what, in one place:
 //! - ADMIN posts and edits any update; STAFF post for their own region or nationally, and edit
 //!   their region's updates and national ones;
-//! - drafts, and updates scheduled for later, are for staff and admins only; once live, PUBLIC
-//!   updates are for everyone and PARTNERS updates for anyone signed in (staff and members);
+//! - who reads an update: [`PolicyUpdateAccess`];
 //! - the lifecycle is DRAFT → PUBLISHED → ARCHIVED; a correction after publishing keeps the
 //!   earlier wording and marks the update as updated.
 
@@ -26,7 +25,7 @@ use serde_json::json;
 
 use crate::{
     audit::{self, Change},
-    auth::{Actor, Viewer},
+    auth::{Actor, Viewer, visible::AccessRule},
     db,
     events::Event,
     graphql::error::{ApiError, ApiResult},
@@ -50,24 +49,79 @@ pub fn can_manage(actor: &Actor, update: &policy_update::Model) -> bool {
     can_post(actor, update.region_id)
 }
 
-/// Whether the viewer may read the update now.
-pub fn can_see(viewer: &Viewer, update: &policy_update::Model, now: DateTime<Utc>) -> bool {
-    let actor = viewer.signed_in();
-    if actor.is_some_and(Actor::is_team) {
-        return true;
+/// Who may read a policy update.
+pub struct PolicyUpdateAccess;
+
+impl AccessRule for PolicyUpdateAccess {
+    type Row = policy_update::Model;
+    /// The time now: a scheduled update is hidden until its time comes.
+    type Facts = DateTime<Utc>;
+    type Grant = ();
+
+    /// Drafts and updates scheduled for later are for staff and admins; once live, PUBLIC
+    /// updates are for everyone and PARTNERS updates for anyone signed in.
+    fn grant(viewer: &Viewer, update: &policy_update::Model, now: &DateTime<Utc>) -> Option<()> {
+        let actor = viewer.signed_in();
+        let readable = actor.is_some_and(Actor::is_team)
+            || (is_live(update, *now) && (update.audience == Audience::Public || actor.is_some()));
+        readable.then_some(())
     }
-    is_live(update, now) && (update.audience == Audience::Public || actor.is_some())
 }
 
 fn is_live(update: &policy_update::Model, now: DateTime<Utc>) -> bool {
     update.status != UpdateStatus::Draft && update.published_at.is_some_and(|at| at <= now)
 }
 
+/// How deeply quotes and lists may nest in an update's body. Rendering and sanitising take
+/// time that grows with the square of the depth, and no real update nests beyond a few levels.
+pub const MAX_NESTING: usize = 16;
+
 /// Markdown to HTML with anything that could run script (or restyle the page) removed.
-pub fn render_markdown(markdown: &str) -> String {
+/// Bodies nested deeper than [`MAX_NESTING`] are refused before any rendering.
+pub fn render_markdown(field: &str, markdown: &str) -> ApiResult<String> {
+    check_nesting(field, markdown)?;
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(markdown));
-    ammonia::clean(&html)
+    Ok(ammonia::clean(&html))
+}
+
+/// Refuses Markdown whose block quotes or lists nest deeper than [`MAX_NESTING`], judged from
+/// each line's leading markers and indentation (a linear pass that renders nothing).
+fn check_nesting(field: &str, markdown: &str) -> ApiResult<()> {
+    for line in markdown.lines() {
+        if nesting(line) > MAX_NESTING {
+            return Err(ApiError::bad_input(
+                field,
+                format!("quotes and lists may nest at most {MAX_NESTING} deep"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How deep a line opens quotes and lists: its `>` and list markers, plus its indentation
+/// when it starts with one (lists also nest by indenting).
+fn nesting(line: &str) -> usize {
+    let indent: usize = line
+        .chars()
+        .take_while(|c| matches!(c, ' ' | '\t'))
+        .map(|c| if c == '\t' { 4 } else { 1 })
+        .sum();
+    let mut markers = 0;
+    let mut chars = line.trim_start().chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '>' => markers += 1,
+            ' ' | '\t' => {}
+            '-' | '*' | '+' if matches!(chars.peek(), Some(' ' | '\t')) => markers += 1,
+            _ => break,
+        }
+    }
+    if markers == 0 {
+        0
+    } else {
+        markers + indent / 2
+    }
 }
 
 /// Tags as stored: lower case, words joined by hyphens, letters and digits only.
@@ -121,9 +175,11 @@ pub async fn create(
         ));
     }
     check_references(db, new.region_id, &new.campaign_ids).await?;
+    // Rendered before the transaction: nothing slow runs while the write lock is held.
+    let body_html = render_markdown("body", &new.body)?;
     let txn = db::begin_write(db).await?;
     let created = policy_update::Entity::insert(policy_update::ActiveModel {
-        body_html: Set(render_markdown(&new.body)),
+        body_html: Set(body_html),
         title: Set(new.title),
         summary: Set(new.summary),
         body: Set(new.body),
@@ -169,6 +225,12 @@ pub async fn update(
     if let Some(campaign_ids) = &changes.campaign_ids {
         check_references(db, None, campaign_ids).await?;
     }
+    // Rendered before the transaction: nothing slow runs while the write lock is held.
+    let body_html = changes
+        .body
+        .as_deref()
+        .map(|body| render_markdown("body", body))
+        .transpose()?;
     let txn = db::begin_write(db).await?;
     let current = lock_for_manager(&txn, actor, id).await?;
     let correcting = current.status != UpdateStatus::Draft && changes.rewords();
@@ -182,8 +244,8 @@ pub async fn update(
     if let Some(summary) = changes.summary.clone() {
         row.summary = Set(summary);
     }
-    if let Some(body) = changes.body.clone() {
-        row.body_html = Set(render_markdown(&body));
+    if let (Some(body), Some(body_html)) = (changes.body.clone(), body_html) {
+        row.body_html = Set(body_html);
         row.body = Set(body);
     }
     if let Some(kind) = changes.kind {
@@ -261,8 +323,12 @@ pub async fn publish(
         None
     };
     txn.commit().await?;
-    if let Some(event) = announced {
-        state.events.publish(event).await;
+    match announced {
+        Some(event) => {
+            state.events.publish(event).await;
+            state.mail_queued().await;
+        }
+        None => state.events.publish(Event::UpdateScheduled).await,
     }
     find(&state.db, id).await
 }
@@ -298,7 +364,8 @@ pub async fn archive(
 /// Announces every published update whose time has come and that nobody has announced yet.
 /// Each is claimed by a conditional UPDATE, so with several server instances each update is
 /// announced by exactly one of them.
-pub async fn announce_due(state: &AppState) -> ApiResult<usize> {
+/// Returns when the next scheduled update is due, if one is waiting.
+pub async fn announce_due(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
     let now = state.now();
     let due: Vec<i64> = policy_update::Entity::find()
         .select_only()
@@ -309,17 +376,25 @@ pub async fn announce_due(state: &AppState) -> ApiResult<usize> {
         .into_tuple()
         .all(&state.db)
         .await?;
-    let mut announced = 0;
     for id in due {
         let txn = db::begin_write(&state.db).await?;
         let event = claim_announcement(&txn, id, now).await?;
         txn.commit().await?;
         if let Some(event) = event {
             state.events.publish(event).await;
-            announced += 1;
+            state.mail_queued().await;
         }
     }
-    Ok(announced)
+    let next: Option<DateTime<Utc>> = policy_update::Entity::find()
+        .select_only()
+        .column_as(policy_update::Column::PublishedAt.min(), "at")
+        .filter(policy_update::Column::Status.eq(UpdateStatus::Published))
+        .filter(policy_update::Column::AnnouncedAt.is_null())
+        .into_tuple()
+        .one(&state.db)
+        .await?
+        .flatten();
+    Ok(next)
 }
 
 /// Marks the update announced if nobody has; the event to send once the transaction commits.

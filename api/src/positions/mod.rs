@@ -5,12 +5,16 @@
 //! position names as backers exactly the partners that approved the published version. The
 //! position row is locked while it is revised, answered or published, so these never interleave.
 //!
+//! Publishing records the partners that approved the published version as its backers. A
+//! backer that later takes its approval back is kept, with the date it withdrew, and the
+//! position is flagged for staff: a published partner-backed position never silently loses the
+//! partners it was published with.
+//!
 //! Who may do what, in one place:
 //! - the people who run the campaign (`campaigns::can_manage_campaign`) write, revise, put to
 //!   partners and publish its positions;
 //! - a partner's members answer for their organisation, only on a version it was asked about;
-//! - everyone who can see the campaign sees its published positions; staff and admins see
-//!   every version; members see the versions their organisation was asked about.
+//! - who sees a position, and a partner's answers: [`PositionAccess`], [`ApprovalAccess`].
 
 pub mod graphql;
 
@@ -18,8 +22,9 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use entities::{
+    campaign,
     enums::{ApprovalDecision, CampaignStatus, Ownership},
-    partner, position, position_approval, position_version,
+    partner, position, position_approval, position_backer, position_version,
 };
 use sea_orm::{
     ActiveValue::Set,
@@ -31,8 +36,9 @@ use serde_json::json;
 
 use crate::{
     audit::{self, Change},
-    auth::Actor,
-    campaigns, db,
+    auth::{Actor, Viewer, visible::AccessRule},
+    campaigns::{self, CampaignAccess},
+    db,
     graphql::{
         children::Audience,
         error::{ApiError, ApiResult},
@@ -43,6 +49,74 @@ pub const MAX_TITLE_LEN: usize = 200;
 pub const MAX_BODY_LEN: usize = 20_000;
 pub const MAX_COMMENT_LEN: usize = 2_000;
 pub const MAX_PARTNERS_PER_REQUEST: usize = 200;
+
+/// Who may see a position.
+pub struct PositionAccess;
+
+/// What the position rule needs beyond the row.
+pub struct PositionFacts {
+    /// The position's campaign: a position is hidden wherever its campaign is.
+    pub campaign: campaign::Model,
+    /// Whether the viewer's organisation was asked to approve any version of it.
+    pub asked: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PositionGrant {
+    /// Every version, the flag, all answers of the campaign: staff and admins.
+    pub team: bool,
+}
+
+impl AccessRule for PositionAccess {
+    type Row = position::Model;
+    type Facts = PositionFacts;
+    type Grant = PositionGrant;
+
+    /// Everyone who can see the campaign sees its published positions; staff and admins see
+    /// every position; members also see those their organisation was asked about.
+    fn grant(
+        viewer: &Viewer,
+        row: &position::Model,
+        facts: &PositionFacts,
+    ) -> Option<PositionGrant> {
+        if row.campaign_id != facts.campaign.id {
+            return None;
+        }
+        CampaignAccess::grant(viewer, &facts.campaign, &())?;
+        let actor = viewer.signed_in();
+        let team = actor.is_some_and(Actor::is_team);
+        let member_asked = facts.asked && actor.and_then(Actor::acting_for).is_some();
+        (team || row.published_version.is_some() || member_asked).then_some(PositionGrant { team })
+    }
+}
+
+/// Who may see a partner's answer on a position.
+pub struct ApprovalAccess;
+
+/// What the answer rule needs beyond the row.
+pub struct ApprovalFacts {
+    /// The region of the partner that was asked.
+    pub partner_region: Option<i64>,
+    /// The region that leads the position's campaign.
+    pub lead_region: Option<i64>,
+}
+
+impl AccessRule for ApprovalAccess {
+    type Row = position_approval::Model;
+    type Facts = ApprovalFacts;
+    type Grant = ();
+
+    /// An answer is seen by the organisation that gave it, by the people who asked for it (the
+    /// campaign's region's staff), by the staff of the organisation's region, and by admins.
+    fn grant(viewer: &Viewer, row: &position_approval::Model, facts: &ApprovalFacts) -> Option<()> {
+        let actor = viewer.signed_in()?;
+        (actor.is_admin()
+            || actor.is_member_of(row.partner_id)
+            || actor.is_staff_of(facts.partner_region)
+            || actor.is_staff_of(facts.lead_region))
+        .then_some(())
+    }
+}
 
 pub struct NewPosition {
     pub campaign_id: i64,
@@ -241,8 +315,10 @@ pub async fn request_approval(
     Ok(current)
 }
 
-/// A partner member's answer on the current version. When `version` is given it must still be
-/// the current one, so nobody approves a text they have not read.
+/// A partner member's answer on the current version. `version` is the number of the text the
+/// member read; it must still be the current one, so nobody approves a text they have not
+/// read. Declining the published text after approving it withdraws the organisation's backing:
+/// the withdrawal is kept with its date and the position is flagged for staff.
 pub async fn respond(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -250,7 +326,7 @@ pub async fn respond(
     id: i64,
     decision: ApprovalDecision,
     comment: Option<String>,
-    version: Option<i32>,
+    version: i32,
 ) -> ApiResult<(position_approval::Model, position_version::Model)> {
     let partner_id = actor.acting_for().ok_or(ApiError::Forbidden(
         "only a partner organisation's own members answer for it",
@@ -261,11 +337,9 @@ pub async fn respond(
     if campaign.status == CampaignStatus::Draft {
         return Err(ApiError::NotFound("position"));
     }
-    if let Some(seen) = version
-        && seen != current.current_version
-    {
+    if version != current.current_version {
         return Err(ApiError::Conflict(format!(
-            "the text has changed since version {seen}; read version {} before answering",
+            "the text has changed since version {version}; read version {} before answering",
             current.current_version
         )));
     }
@@ -280,10 +354,14 @@ pub async fn respond(
         ))?;
     let mut row: position_approval::ActiveModel = request.into();
     row.decision = Set(Some(decision));
-    row.comment = Set(comment);
+    row.comment = Set(comment.clone());
     row.responded_by = Set(Some(actor.user_id));
     row.responded_at = Set(Some(now));
     let answered = position_approval::Entity::update(row).exec(&txn).await?;
+    let published_now = current.published_version == Some(version.number);
+    if published_now && decision == ApprovalDecision::Decline {
+        withdraw_backing(&txn, &current, partner_id, comment, now).await?;
+    }
     audit::record(
         &txn,
         actor.user_id,
@@ -299,8 +377,51 @@ pub async fn respond(
     Ok((answered, version))
 }
 
+/// Marks a backer of the published text as withdrawn, and flags the position for staff.
+async fn withdraw_backing(
+    conn: &impl ConnectionTrait,
+    position: &position::Model,
+    partner_id: i64,
+    comment: Option<String>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let withdrawn = position_backer::Entity::update_many()
+        .col_expr(position_backer::Column::WithdrawnAt, Expr::value(now))
+        .col_expr(
+            position_backer::Column::WithdrawalComment,
+            Expr::value(comment),
+        )
+        .filter(position_backer::Column::PositionId.eq(position.id))
+        .filter(position_backer::Column::PartnerId.eq(partner_id))
+        .filter(position_backer::Column::WithdrawnAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if withdrawn == 0 {
+        return Ok(());
+    }
+    let name = partner::Entity::find_by_id(partner_id)
+        .one(conn)
+        .await?
+        .map_or_else(|| "a partner".to_owned(), |partner| partner.name);
+    position::Entity::update_many()
+        .col_expr(position::Column::FlaggedAt, Expr::value(now))
+        .col_expr(
+            position::Column::FlagReason,
+            Expr::value(format!(
+                "{name} withdrew its backing of the published text on {}",
+                now.format("%-d %B %Y")
+            )),
+        )
+        .filter(position::Column::Id.eq(position.id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Publishes the current version. A partner-backed position needs at least one partner that
-/// approved this very version.
+/// approved this very version; those partners, as they stand now, become its backers (a later
+/// approval does not add one, a later withdrawal is recorded against it).
 pub async fn publish(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -309,24 +430,42 @@ pub async fn publish(
 ) -> ApiResult<position::Model> {
     let txn = db::begin_write(db).await?;
     let current = lock_for_manager(&txn, actor, id).await?;
+    position_backer::Entity::delete_many()
+        .filter(position_backer::Column::PositionId.eq(id))
+        .exec(&txn)
+        .await?;
     if current.ownership == Ownership::PartnerBacked {
         let version = current_version(&txn, &current).await?;
         let approvals = position_approval::Entity::find()
             .filter(position_approval::Column::VersionId.eq(version.id))
             .filter(position_approval::Column::Decision.eq(ApprovalDecision::Approve))
-            .count(&txn)
+            .all(&txn)
             .await?;
-        if approvals == 0 {
+        if approvals.is_empty() {
             return Err(ApiError::Conflict(format!(
                 "no partner has approved version {} yet, so it cannot be published as partner-backed",
                 version.number
             )));
         }
+        let backers = approvals
+            .iter()
+            .map(|approval| position_backer::ActiveModel {
+                position_id: Set(id),
+                version: Set(version.number),
+                partner_id: Set(approval.partner_id),
+                approved_at: Set(approval.responded_at.unwrap_or(now)),
+                ..Default::default()
+            });
+        position_backer::Entity::insert_many(backers)
+            .exec_without_returning(&txn)
+            .await?;
     }
     let version = current.current_version;
     let mut row: position::ActiveModel = current.into();
     row.published_version = Set(Some(version));
     row.published_at = Set(Some(now));
+    row.flagged_at = Set(None);
+    row.flag_reason = Set(None);
     row.updated_at = Set(now);
     let published = position::Entity::update(row).exec(&txn).await?;
     audit::record(

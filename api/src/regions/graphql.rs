@@ -1,12 +1,14 @@
+use std::collections::HashMap;
+
 use async_graphql::{Context, ID, Object};
 use entities::region;
 
 use crate::{
-    accounts::graphql::User,
+    accounts::graphql::{AccountLoaders, User},
     graphql::{
         context::ContextExt,
         error::{ApiError, ApiResult},
-        pagination::Page,
+        pagination::{Page, connection_cost},
     },
     input,
     partners::graphql::{Partner, PartnerFilter},
@@ -38,16 +40,20 @@ impl Region {
     async fn staff(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
         ctx.actor()?;
         let staff = ctx
-            .loaders()
+            .loader::<AccountLoaders>()
             .staff_by_region
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(staff.into_iter().map(User::from).collect())
+        let viewer = ctx.viewer();
+        Ok(staff
+            .into_iter()
+            .filter_map(|row| User::shown(viewer, row, None))
+            .collect())
     }
 
     /// Partner organisations in this region that the viewer may see.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn partners(
         &self,
         ctx: &Context<'_>,
@@ -59,12 +65,22 @@ impl Region {
     }
 }
 
-/// A region's data for a resolver that holds only its id.
-pub async fn region_by_id(ctx: &Context<'_>, id: Option<i64>) -> ApiResult<Option<Region>> {
-    match id {
-        Some(id) => Ok(ctx.loaders().regions.get(id).map(Region)),
-        None => Ok(None),
+/// The regions, by id, kept in memory (see `AppState::regions`).
+pub struct RegionDirectory(HashMap<i64, region::Model>);
+
+impl RegionDirectory {
+    pub fn new(regions: &[region::Model]) -> Self {
+        Self(regions.iter().map(|r| (r.id, r.clone())).collect())
     }
+
+    pub fn get(&self, id: i64) -> Option<Region> {
+        self.0.get(&id).cloned().map(Region)
+    }
+}
+
+/// A region for a resolver that holds only its id.
+pub fn region_by_id(ctx: &Context<'_>, id: Option<i64>) -> Option<Region> {
+    id.and_then(|id| ctx.loader::<RegionDirectory>().get(id))
 }
 
 #[derive(Default)]
@@ -88,10 +104,7 @@ impl RegionQuery {
         let region = match (id, slug) {
             (Some(id), None) => {
                 let id = input::id("id", &id)?;
-                ctx.loaders()
-                    .regions
-                    .get(id)
-                    .ok_or(ApiError::NotFound("region"))?
+                return region_by_id(ctx, Some(id)).ok_or(ApiError::NotFound("region"));
             }
             (None, Some(slug)) => crate::regions::by_slug(db, &slug).await?,
             _ => return Err(ApiError::bad_input("id", "give either id or slug")),

@@ -1,19 +1,20 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use entities::{enums, support_request};
+use entities::{enums, partner, support_request};
 use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
 
-use super::{MAX_DESCRIPTION_LEN, MAX_REASON_LEN, MAX_TITLE_LEN, NewRequest};
+use super::{MAX_DESCRIPTION_LEN, MAX_REASON_LEN, MAX_TITLE_LEN, NewRequest, SupportRequestAccess};
 use crate::{
     accounts::graphql::{User, user_by_id},
+    auth::visible::Visible,
     campaigns::graphql::{Campaign, campaign_by_id},
     graphql::{
-        context::ContextExt,
-        error::ApiResult,
-        pagination::{Page, PageArgs, Total, newest_first, page},
+        context::{ContextExt, load_one},
+        error::{ApiError, ApiResult},
+        pagination::{Page, PageArgs, Total, connection_cost, newest_first, page},
     },
     input,
-    partners::graphql::{Partner, partner_by_id},
+    partners::graphql::{Partner, PartnerLoaders, partner_by_id},
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -35,61 +36,67 @@ pub enum SupportStatus {
 }
 
 /// A partner's request for support, and what became of it.
-pub struct SupportRequest(pub support_request::Model);
+pub struct SupportRequest(Visible<SupportRequestAccess>);
+
+impl SupportRequest {
+    fn row(&self) -> &support_request::Model {
+        self.0.row()
+    }
+}
 
 #[Object]
 impl SupportRequest {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row().id.to_string())
     }
 
     async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Option<Partner>> {
-        partner_by_id(ctx, Some(self.0.partner_id)).await
+        partner_by_id(ctx, Some(self.row().partner_id)).await
     }
 
     /// The charity's campaign it relates to, if any.
     async fn campaign(&self, ctx: &Context<'_>) -> ApiResult<Option<Campaign>> {
-        match self.0.campaign_id {
+        match self.row().campaign_id {
             Some(id) => campaign_by_id(ctx, id).await,
             None => Ok(None),
         }
     }
 
     async fn kind(&self) -> SupportKind {
-        self.0.kind.into()
+        self.row().kind.into()
     }
 
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row().title
     }
 
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.row().description
     }
 
     async fn status(&self) -> SupportStatus {
-        self.0.status.into()
+        self.row().status.into()
     }
 
     /// Why it was declined (or any note given with the decision).
     async fn reason(&self) -> Option<&str> {
-        self.0.decision_reason.as_deref()
+        self.row().decision_reason.as_deref()
     }
 
     async fn submitted_by(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        user_by_id(ctx, Some(self.0.created_by)).await
+        user_by_id(ctx, Some(self.row().created_by)).await
     }
 
     async fn decided_by(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        user_by_id(ctx, self.0.decided_by).await
+        user_by_id(ctx, self.row().decided_by).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row().created_at
     }
 
     async fn decided_at(&self) -> Option<DateTime<Utc>> {
-        self.0.decided_at
+        self.row().decided_at
     }
 }
 
@@ -115,7 +122,7 @@ pub struct SupportRequestQuery;
 impl SupportRequestQuery {
     /// Requests you may see, newest first: your organisation's (members), your region's
     /// partners' (staff), or all (admins).
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "connection_cost(first, child_complexity)")]
     async fn support_requests(
         &self,
         ctx: &Context<'_>,
@@ -150,10 +157,35 @@ pub async fn support_page(
     let db = &ctx.state().db;
     let total = Total::of(db, query.clone());
     let rows = newest_first(query, support_request::Column::Id, args.after)
+        .find_also_related(partner::Entity)
         .limit(args.limit())
         .all(db)
         .await?;
-    Ok(page(rows, &args, total, |row| row.id, SupportRequest))
+    let viewer = ctx.viewer();
+    let shown = rows
+        .into_iter()
+        .filter_map(|(row, partner)| {
+            let region = partner.and_then(|partner| partner.region_id);
+            Visible::check(viewer, row, &region).map(SupportRequest)
+        })
+        .collect();
+    Ok(page(
+        shown,
+        &args,
+        total,
+        |request: &SupportRequest| request.row().id,
+        |request| request,
+    ))
+}
+
+/// A request the viewer has just made or answered.
+async fn written(ctx: &Context<'_>, row: support_request::Model) -> ApiResult<SupportRequest> {
+    let region = load_one(&ctx.loader::<PartnerLoaders>().by_id, row.partner_id)
+        .await?
+        .and_then(|partner| partner.region_id);
+    Visible::check(ctx.viewer(), row, &region)
+        .map(SupportRequest)
+        .ok_or(ApiError::NotFound("support request"))
 }
 
 #[derive(Default)]
@@ -170,7 +202,7 @@ impl SupportRequestMutation {
         let actor = ctx.actor()?;
         let new = NewRequest {
             kind: input.kind.into(),
-            title: input::required_text("title", &input.title, MAX_TITLE_LEN)?,
+            title: input::single_line("title", &input.title, MAX_TITLE_LEN)?,
             description: input::required_text(
                 "description",
                 &input.description,
@@ -179,9 +211,11 @@ impl SupportRequestMutation {
             campaign_id: input::optional_id("campaignId", input.campaign_id.as_ref())?,
         };
         let state = ctx.state();
-        Ok(SupportRequest(
+        written(
+            ctx,
             super::submit(&state.db, actor, state.now(), new).await?,
-        ))
+        )
+        .await
     }
 
     /// Triage: SUBMITTED → ACCEPTED or DECLINED (a reason is required), ACCEPTED → DONE.
@@ -198,6 +232,6 @@ impl SupportRequestMutation {
         let state = ctx.state();
         let updated =
             super::decide(&state.db, actor, state.now(), id, status.into(), reason).await?;
-        Ok(SupportRequest(updated))
+        written(ctx, updated).await
     }
 }

@@ -4,6 +4,7 @@
 //! - PARTNER members submit requests for their own organisation and follow their outcome;
 //! - the staff of the partner's region triage them; for partners outside the regions, the
 //!   national team (admins); admins may triage any;
+//! - who reads them: [`SupportRequestAccess`];
 //! - a request moves SUBMITTED → ACCEPTED or DECLINED (with a reason), and ACCEPTED → DONE.
 
 pub mod graphql;
@@ -22,7 +23,7 @@ use serde_json::json;
 
 use crate::{
     audit::{self, Change},
-    auth::Actor,
+    auth::{Actor, Viewer, visible::AccessRule},
     db,
     graphql::error::{ApiError, ApiResult},
 };
@@ -33,6 +34,23 @@ pub const MAX_REASON_LEN: usize = 2_000;
 
 pub fn can_triage(actor: &Actor, partner: &partner::Model) -> bool {
     actor.is_admin() || actor.is_staff_of(partner.region_id)
+}
+
+/// Who may read a support request: the organisation's own members, the staff of its region,
+/// and admins (the same people [`visible_to`] lists them for).
+pub struct SupportRequestAccess;
+
+impl AccessRule for SupportRequestAccess {
+    type Row = support_request::Model;
+    /// The region of the organisation that asked.
+    type Facts = Option<i64>;
+    type Grant = ();
+
+    fn grant(viewer: &Viewer, row: &support_request::Model, region: &Option<i64>) -> Option<()> {
+        let actor = viewer.signed_in()?;
+        (actor.is_admin() || actor.is_member_of(row.partner_id) || actor.is_staff_of(*region))
+            .then_some(())
+    }
 }
 
 /// The statuses a request may move to `target` from.

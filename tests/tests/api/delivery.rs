@@ -66,11 +66,11 @@ async fn wait_for(sink: &SmtpSink, count: usize) -> Vec<String> {
     );
 }
 
-/// Waits for `count` messages, then a little longer, and checks they went to `count`
-/// different readers: nothing lost, nothing sent twice.
-async fn assert_each_reader_gets_one(sink: &SmtpSink, count: usize) {
+/// Waits for `count` messages and for the outbox to have nothing left to send, then checks
+/// they went to `count` different readers: nothing lost, nothing sent twice.
+async fn assert_each_reader_gets_one(app: &TestApp, sink: &SmtpSink, count: usize) {
     wait_for(sink, count).await;
-    tokio::time::sleep(StdDuration::from_secs(2)).await;
+    app.wait_for_outbox_idle().await;
     let messages = sink.messages();
     let distinct: BTreeSet<String> = recipients(&messages).into_iter().collect();
     assert_eq!(
@@ -126,7 +126,7 @@ async fn two_instances_on_one_database_send_each_message_once() {
         .await;
     subscribers(&app, 300).await;
     publish(&app, "To three hundred").await;
-    assert_each_reader_gets_one(&sink, 300).await;
+    assert_each_reader_gets_one(&app, &sink, 300).await;
     second.stop().await;
 }
 
@@ -202,6 +202,6 @@ async fn a_restart_mid_delivery_loses_nothing_and_sends_nothing_twice() {
     let second = app
         .another_instance(|settings| settings.smtp_url = Some(sink.url()))
         .await;
-    assert_each_reader_gets_one(&sink, 600).await;
+    assert_each_reader_gets_one(&app, &sink, 600).await;
     second.stop().await;
 }

@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 use tests::{PASSWORD, TestApp, error_code, error_field, token_from_url};
 
 const INVITE: &str = "mutation($i: InviteUserInput!) {
-    inviteUser(input: $i) { id email role status acceptUrl region { slug } partner { name } } }";
+    inviteUser(input: $i) { id email emailedTo role status expiresAt region { slug } partner { name } } }";
 const ACCEPT: &str = "mutation($t: String!, $n: String!, $p: String!) {
     acceptInvitation(token: $t, name: $n, password: $p) {
         accessToken user { name email role region { slug } partner { name } } } }";
@@ -12,12 +12,16 @@ async fn invite(app: &TestApp, token: &str, input: Value) -> Value {
     app.gql(Some(token), INVITE, json!({ "i": input })).await
 }
 
-fn accept_token(body: &Value) -> String {
-    token_from_url(
-        body["data"]["inviteUser"]["acceptUrl"]
-            .as_str()
-            .expect("acceptUrl"),
-    )
+/// The link emailed for the invitation in `body` (the answer to `inviteUser`).
+async fn accept_link(app: &TestApp, body: &Value) -> String {
+    let id = body["data"]["inviteUser"]["id"]
+        .as_str()
+        .expect("an invitation id");
+    app.invitation_link(id).await
+}
+
+async fn accept_token(app: &TestApp, body: &Value) -> String {
+    token_from_url(&accept_link(app, body).await)
 }
 
 #[tokio::test]
@@ -36,7 +40,7 @@ async fn an_admin_invites_regional_staff_who_open_their_account() {
     assert_eq!(invitation["role"], "STAFF");
     assert_eq!(invitation["status"], "PENDING");
     assert_eq!(invitation["region"]["slug"], "wales");
-    let url = invitation["acceptUrl"].as_str().expect("acceptUrl");
+    let url = accept_link(&app, &invited).await;
     assert!(
         url.starts_with(&app.url("/invitations/accept?token=")),
         "{url}"
@@ -46,7 +50,7 @@ async fn an_admin_invites_regional_staff_who_open_their_account() {
         .ok(
             None,
             ACCEPT,
-            json!({ "t": accept_token(&invited), "n": "Nia Evans", "p": PASSWORD }),
+            json!({ "t": accept_token(&app, &invited).await, "n": "Nia Evans", "p": PASSWORD }),
         )
         .await;
     let user = &accepted["acceptInvitation"]["user"];
@@ -81,7 +85,7 @@ async fn staff_invite_members_for_a_partner_in_their_region() {
         .ok(
             None,
             ACCEPT,
-            json!({ "t": accept_token(&invited), "n": "Ruth", "p": PASSWORD }),
+            json!({ "t": accept_token(&app, &invited).await, "n": "Ruth", "p": PASSWORD }),
         )
         .await;
     assert_eq!(accepted["acceptInvitation"]["user"]["role"], "PARTNER");
@@ -101,7 +105,7 @@ async fn an_invitation_works_only_once() {
         json!({ "email": "ops@charity.example.org", "role": "ADMIN" }),
     )
     .await;
-    let token = accept_token(&invited);
+    let token = accept_token(&app, &invited).await;
     app.ok(
         None,
         ACCEPT,
@@ -142,7 +146,7 @@ async fn an_invitation_expires_after_a_week() {
         .gql(
             None,
             ACCEPT,
-            json!({ "t": accept_token(&invited), "n": "Late", "p": PASSWORD }),
+            json!({ "t": accept_token(&app, &invited).await, "n": "Late", "p": PASSWORD }),
         )
         .await;
     assert_eq!(
@@ -180,14 +184,14 @@ async fn a_new_invitation_replaces_the_one_still_waiting() {
         .gql(
             None,
             ACCEPT,
-            json!({ "t": accept_token(&first), "n": "Twice", "p": PASSWORD }),
+            json!({ "t": accept_token(&app, &first).await, "n": "Twice", "p": PASSWORD }),
         )
         .await;
     assert_eq!(error_code(&old), "BAD_USER_INPUT");
     app.ok(
         None,
         ACCEPT,
-        json!({ "t": accept_token(&second), "n": "Twice", "p": PASSWORD }),
+        json!({ "t": accept_token(&app, &second).await, "n": "Twice", "p": PASSWORD }),
     )
     .await;
 }
@@ -215,7 +219,7 @@ async fn a_revoked_invitation_no_longer_opens_an_account() {
         .gql(
             None,
             ACCEPT,
-            json!({ "t": accept_token(&invited), "n": "No", "p": PASSWORD }),
+            json!({ "t": accept_token(&app, &invited).await, "n": "No", "p": PASSWORD }),
         )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
@@ -299,7 +303,7 @@ async fn accepting_checks_the_name_and_password() {
         json!({ "email": "new@charity.example.org", "role": "ADMIN" }),
     )
     .await;
-    let token = accept_token(&invited);
+    let token = accept_token(&app, &invited).await;
     let short = app
         .gql(
             None,
@@ -352,10 +356,7 @@ async fn the_invitation_link_opens_a_form_that_creates_the_account() {
         json!({ "email": "form@charity.example.org", "role": "ADMIN" }),
     )
     .await;
-    let url = invited["data"]["inviteUser"]["acceptUrl"]
-        .as_str()
-        .expect("acceptUrl")
-        .to_owned();
+    let url = accept_link(&app, &invited).await;
 
     let page = app.client.get(&url).send().await.expect("page");
     assert_eq!(page.status(), 200);
@@ -367,7 +368,7 @@ async fn the_invitation_link_opens_a_form_that_creates_the_account() {
         .client
         .post(&url)
         .form(&[
-            ("token", accept_token(&invited).as_str()),
+            ("token", accept_token(&app, &invited).await.as_str()),
             ("name", "Form"),
             ("password", "short"),
         ])
@@ -387,7 +388,7 @@ async fn the_invitation_link_opens_a_form_that_creates_the_account() {
         .client
         .post(&url)
         .form(&[
-            ("token", accept_token(&invited).as_str()),
+            ("token", accept_token(&app, &invited).await.as_str()),
             ("name", "Form"),
             ("password", PASSWORD),
         ])

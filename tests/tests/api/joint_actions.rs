@@ -431,9 +431,9 @@ async fn managers_edit_actions_and_check_the_dates() {
     );
 }
 
-async fn subscribe(app: &TestApp, action: &str) -> Socket {
+async fn subscribe(app: &TestApp, token: Option<&str>, action: &str) -> Socket {
     app.subscribe(
-        None,
+        token,
         "subscription($a: ID!) { jointActionOptInsChanged(actionId: $a) {
             optInCount change partner { name } action { id } } }",
         json!({ "a": action }),
@@ -442,7 +442,7 @@ async fn subscribe(app: &TestApp, action: &str) -> Socket {
 }
 
 #[tokio::test]
-async fn subscribers_see_the_count_change_live() {
+async fn subscribers_see_the_count_change_live_and_only_signed_in_people_see_who() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let campaign = w.active_campaign(&app, "Lift the ban").await;
@@ -450,22 +450,29 @@ async fn subscribers_see_the_count_change_live() {
     let other = w
         .action(&app, &campaign, json!({ "title": "Another" }))
         .await;
-    let mut socket = subscribe(&app, &action).await;
-    // Give the subscription a moment to register before the first change.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let listening = app.state.events.listeners();
+    let mut public = subscribe(&app, None, &action).await;
+    let mut member = subscribe(&app, Some(&w.members[3].access_token), &action).await;
+    // Each socket listens (for the end of its session), and so does each subscription.
+    app.wait_for_listeners(listening + 4).await;
 
     w.opt_in(&app, 3, &other, None).await;
     w.opt_in(&app, 0, &action, None).await;
-    let first = next(&mut socket).await;
+    let first = next(&mut public).await;
     assert_eq!(first["type"], "next");
     assert_eq!(
         first["payload"]["data"]["jointActionOptInsChanged"],
-        json!({ "optInCount": 1, "change": "OPTED_IN", "partner": { "name": PARTNER_NAMES[0] }, "action": { "id": action } }),
-        "only this action's changes arrive"
+        json!({ "optInCount": 1, "change": "OPTED_IN", "partner": null, "action": { "id": action } }),
+        "only this action's changes arrive, and the public sees the count but not who"
+    );
+    assert_eq!(
+        next(&mut member).await["payload"]["data"]["jointActionOptInsChanged"]["partner"],
+        json!({ "name": PARTNER_NAMES[0] }),
+        "a signed-in member sees who, as `optIns` shows them"
     );
     w.opt_in(&app, 0, &action, None).await;
     w.withdraw(&app, 0, &action).await;
-    let second = next(&mut socket).await;
+    let second = next(&mut public).await;
     assert_eq!(
         second["payload"]["data"]["jointActionOptInsChanged"]["change"], "WITHDRAWN",
         "a repeated opt-in changes nothing and is not announced"
@@ -482,17 +489,19 @@ async fn nobody_subscribes_to_a_draft_campaigns_action() {
     let w = world(&app).await;
     let draft = w.draft_campaign(&app, "Not yet").await;
     let action = w.action(&app, &draft, json!({})).await;
-    let mut socket = subscribe(&app, &action).await;
+    let mut socket = subscribe(&app, None, &action).await;
     let answer = next(&mut socket).await;
-    assert_eq!(answer["type"], "next");
-    assert_eq!(answer["payload"]["data"], Value::Null);
     assert_eq!(
-        answer["payload"]["errors"][0]["extensions"]["code"],
-        "NOT_FOUND"
+        answer["type"], "error",
+        "a subscription that cannot start is an error, not an empty `next`: {answer}"
     );
-    assert_eq!(
-        next(&mut socket).await["type"],
-        "complete",
-        "the subscription ends there"
+    assert_eq!(answer["id"], "live");
+    assert_eq!(answer["payload"][0]["extensions"]["code"], "NOT_FOUND");
+    w.opt_in(&app, 0, &action, None).await;
+    let after =
+        tokio::time::timeout(std::time::Duration::from_millis(500), next(&mut socket)).await;
+    assert!(
+        after.is_err(),
+        "nothing follows the error, not even `complete`: {after:?}"
     );
 }

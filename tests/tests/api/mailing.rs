@@ -3,7 +3,7 @@
 //! retries. With no SMTP_URL the server writes each email as an `.eml` file in DATA_DIR/mail,
 //! which these tests read as a mailbox.
 
-use std::{path::PathBuf, time::Duration as StdDuration};
+use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use entities::{enums::MailStatus, outbox};
@@ -15,59 +15,17 @@ use crate::world::{World, world};
 
 const SUBSCRIBE: &str = "mutation($i: SubscribeInput!) { subscribe(input: $i) { message } }";
 
-/// The emails written so far, oldest first.
 fn mailbox(app: &TestApp) -> Vec<String> {
-    let folder: PathBuf = app.dir.path().join("mail");
-    let mut files: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(folder)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
-                .filter_map(|entry| {
-                    let modified = entry.metadata().and_then(|m| m.modified()).ok()?;
-                    Some((modified, readable(&std::fs::read(entry.path()).ok()?)))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files.into_iter().map(|(_, text)| text).collect()
-}
-
-/// An email as a reader sees it: the header section as sent, then the decoded text.
-fn readable(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    let headers = text
-        .split("\r\n\r\n")
-        .next()
-        .unwrap_or_default()
-        .replace("\r\n", "\n");
-    let body = mail_parser::MessageParser::default()
-        .parse(raw)
-        .and_then(|message| message.body_text(0).map(|body| body.into_owned()))
-        .unwrap_or_default();
-    format!("{headers}\n\n{body}")
+    app.mailbox()
 }
 
 /// The emails to `address` so far, oldest first.
 fn mail_to(app: &TestApp, address: &str) -> Vec<String> {
-    to(&mailbox(app), address)
+    app.mail_to(address)
 }
 
-/// Waits until `count` emails to `address` have been written (the worker runs twice a
-/// second), and returns them.
 pub(crate) async fn wait_for_mail(app: &TestApp, address: &str, count: usize) -> Vec<String> {
-    for _ in 0..100 {
-        let mail = mail_to(app, address);
-        if mail.len() >= count {
-            return mail;
-        }
-        tokio::time::sleep(StdDuration::from_millis(100)).await;
-    }
-    panic!(
-        "expected {count} emails to {address}, found {}",
-        mail_to(app, address).len()
-    );
+    app.wait_for_mail(address, count).await
 }
 
 /// Moves the test clock to one minute past the next `hour`:00 UTC.
@@ -86,9 +44,9 @@ fn advance_past_hour(app: &TestApp, hour: u32) {
     app.clock.advance(target - now);
 }
 
-/// Gives the worker time to send anything it would send.
-async fn settle() {
-    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+/// Waits until the worker has sent everything it would send now.
+async fn settle(app: &TestApp) {
+    app.wait_for_outbox_idle().await;
 }
 
 fn to(mail: &[String], address: &str) -> Vec<String> {
@@ -98,14 +56,7 @@ fn to(mail: &[String], address: &str) -> Vec<String> {
         .collect()
 }
 
-/// The first link in an email that contains `path`.
-pub(crate) fn link(email: &str, path: &str) -> String {
-    email
-        .split_whitespace()
-        .find(|word| word.contains(path))
-        .map(|word| word.trim_matches(|c| c == '<' || c == '>').to_owned())
-        .unwrap_or_else(|| panic!("no {path} link in {email}"))
-}
+pub(crate) use tests::link;
 
 pub(crate) fn token_of(url: &str) -> String {
     tests::token_from_url(url)
@@ -223,7 +174,7 @@ async fn subscribing_asks_for_a_confirmation_that_only_a_button_gives() {
         )
         .await;
     assert_eq!(error_code(&reused), "CONFLICT", "a link confirms once");
-    settle().await;
+    settle(&app).await;
     assert_eq!(
         mail_to(&app, "amina@example.org").len(),
         1,
@@ -242,7 +193,7 @@ async fn a_plain_visit_to_the_link_confirms_nobody() {
         app.client.get(&url).send().await.expect("page");
     }
     publish_update(&app, &w, json!({})).await;
-    settle().await;
+    settle(&app).await;
     assert_eq!(
         mail_to(&app, "scanner@example.org").len(),
         1,
@@ -274,7 +225,7 @@ async fn updates_reach_confirmed_subscribers_and_one_click_unsubscribes() {
         .expect("List-Unsubscribe");
     let unsubscribe = link(header, "/subscriptions/unsubscribe");
     assert!(update.contains("/subscriptions/preferences?token="));
-    settle().await;
+    settle(&app).await;
     assert_eq!(
         mail_to(&app, "pending@example.org").len(),
         1,
@@ -291,7 +242,7 @@ async fn updates_reach_confirmed_subscribers_and_one_click_unsubscribes() {
         .expect("answer");
     assert_eq!(one_click.status(), 200);
     publish_update(&app, &w, json!({ "title": "More news" })).await;
-    settle().await;
+    settle(&app).await;
     assert_eq!(
         mail_to(&app, "nia@example.org").len(),
         2,
@@ -320,7 +271,7 @@ async fn regional_updates_go_to_the_region_and_to_those_following_their_topic() 
     .await;
     wait_for_mail(&app, "nw@example.org", 2).await;
     wait_for_mail(&app, "follower@example.org", 2).await;
-    settle().await;
+    settle(&app).await;
     let mail = mailbox(&app);
     let news = |address: &str| {
         to(&mail, address)
@@ -347,7 +298,7 @@ async fn daily_subscribers_get_one_digest_at_seven() {
     confirmed(&app, "daily@example.org", json!({ "frequency": "DAILY" })).await;
     publish_update(&app, &w, json!({ "title": "First" })).await;
     publish_update(&app, &w, json!({ "title": "Second" })).await;
-    settle().await;
+    settle(&app).await;
     assert_eq!(
         mail_to(&app, "daily@example.org").len(),
         1,
@@ -360,7 +311,7 @@ async fn daily_subscribers_get_one_digest_at_seven() {
     let digest = mail.last().expect("a digest");
     assert!(digest.contains("digest (2 new)"), "{digest}");
     assert!(digest.contains("First") && digest.contains("Second"));
-    settle().await;
+    settle(&app).await;
     assert_eq!(
         mail_to(&app, "daily@example.org").len(),
         2,
@@ -369,9 +320,9 @@ async fn daily_subscribers_get_one_digest_at_seven() {
 }
 
 #[tokio::test]
-async fn a_subscriber_exports_and_erases_their_data() {
+async fn a_subscriber_exports_and_erases_their_data_from_a_fresh_link_sent_to_them() {
     let app = TestApp::spawn().await;
-    let w = world(&app).await;
+    let mut w = world(&app).await;
     confirmed(
         &app,
         "leave@example.org",
@@ -381,15 +332,16 @@ async fn a_subscriber_exports_and_erases_their_data() {
     publish_update(&app, &w, json!({})).await;
     let mail = wait_for_mail(&app, "leave@example.org", 2).await;
     let update = mail.last().expect("an update");
-    let token = token_of(&link(update, "/subscriptions/preferences"));
+    let manage = token_of(&link(update, "/subscriptions/preferences"));
 
-    let exported = app
-        .ok(
-            None,
-            "mutation($t: String!) { exportMySubscriberData(token: $t) }",
-            json!({ "t": token }),
-        )
-        .await;
+    let forwarded = app.gql(None, EXPORT_MINE, json!({ "t": manage })).await;
+    assert_eq!(
+        (error_code(&forwarded), error_field(&forwarded)),
+        ("BAD_USER_INPUT", "token"),
+        "a link in an email (which may have been forwarded) does not open the data"
+    );
+    let data_link = data_token(&app, &manage, "leave@example.org").await;
+    let exported = app.ok(None, EXPORT_MINE, json!({ "t": data_link })).await;
     let data = &exported["exportMySubscriberData"];
     assert_eq!(data["email"], "leave@example.org");
     assert_eq!(data["topics"], json!(["housing"]));
@@ -398,35 +350,64 @@ async fn a_subscriber_exports_and_erases_their_data() {
             .as_str()
             .is_some_and(|w| w.contains("unsubscribe"))
     );
-    assert_eq!(data["emails"].as_array().map_or(0, Vec::len), 2);
+    assert_eq!(data["emails"].as_array().map_or(0, Vec::len), 3);
 
+    app.clock.advance(Duration::minutes(61));
+    w.sign_everyone_in_again(&app).await;
+    let expired = app.gql(None, EXPORT_MINE, json!({ "t": data_link })).await;
+    assert_eq!(
+        error_code(&expired),
+        "BAD_USER_INPUT",
+        "a data link lasts an hour"
+    );
+    let data_link = data_token(&app, &manage, "leave@example.org").await;
     app.ok(
         None,
         "mutation($t: String!) { eraseSubscriber(token: $t) }",
-        json!({ "t": token }),
+        json!({ "t": data_link }),
     )
     .await;
-    let gone = app
-        .gql(
-            None,
-            "mutation($t: String!) { exportMySubscriberData(token: $t) }",
-            json!({ "t": token }),
-        )
-        .await;
+    let gone = app.gql(None, EXPORT_MINE, json!({ "t": data_link })).await;
     assert_eq!(
         (error_code(&gone), error_field(&gone)),
         ("BAD_USER_INPUT", "token")
     );
-    publish_update(&app, &w, json!({ "title": "After erasure" })).await;
-    settle().await;
     assert_eq!(
         mail_to(&app, "leave@example.org").len(),
-        2,
+        0,
+        "the emails kept as files for the address are erased too"
+    );
+    publish_update(&app, &w, json!({ "title": "After erasure" })).await;
+    settle(&app).await;
+    assert_eq!(
+        mail_to(&app, "leave@example.org").len(),
+        0,
         "an erased address gets nothing"
     );
 
     subscribe(&app, json!({ "email": "leave@example.org" })).await;
-    wait_for_mail(&app, "leave@example.org", 3).await;
+    wait_for_mail(&app, "leave@example.org", 1).await;
+}
+
+const EXPORT_MINE: &str = "mutation($t: String!) { exportMySubscriberData(token: $t) }";
+
+/// Asks for a data link with the manage token, and returns the token of the link emailed to
+/// `address`.
+pub(crate) async fn data_token(app: &TestApp, manage: &str, address: &str) -> String {
+    let before = mail_to(app, address).len();
+    app.ok(
+        None,
+        "mutation($t: String!) { requestSubscriberDataLink(token: $t) }",
+        json!({ "t": manage }),
+    )
+    .await;
+    let mail = wait_for_mail(app, address, before + 1).await;
+    let letter = mail.last().expect("the data link");
+    assert!(
+        letter.contains("Subject: Your link to see or erase your data"),
+        "{letter}"
+    );
+    token_of(&link(letter, "/subscriptions/data"))
 }
 
 #[tokio::test]
@@ -566,25 +547,32 @@ async fn only_staff_see_subscriber_counts() {
 }
 
 #[tokio::test]
-async fn an_invitation_is_emailed_with_its_link() {
+async fn an_invitation_is_emailed_with_its_link_and_the_link_is_nowhere_else() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let wales = app.region_id("wales").await;
     let invited = app
         .ok(
             Some(&admin.access_token),
-            "mutation($i: InviteUserInput!) { inviteUser(input: $i) { acceptUrl } }",
+            "mutation($i: InviteUserInput!) { inviteUser(input: $i) { id emailedTo } }",
             json!({ "i": { "email": "nia@charity.example.org", "role": "STAFF", "regionId": wales } }),
         )
         .await;
+    assert_eq!(
+        invited["inviteUser"]["emailedTo"],
+        "nia@charity.example.org"
+    );
+    assert!(
+        !invited.to_string().contains("/invitations/accept"),
+        "the inviter never sees the link: {invited}"
+    );
     let mail = wait_for_mail(&app, "nia@charity.example.org", 1).await;
     let letter = &mail[0];
     assert!(letter.contains("Subject: Your invitation to the partner network"));
-    assert_eq!(
-        link(letter, "/invitations/accept"),
-        invited["inviteUser"]["acceptUrl"]
-            .as_str()
-            .unwrap_or_default()
+    let url = link(letter, "/invitations/accept");
+    assert!(
+        url.starts_with(&app.url("/invitations/accept?token=")),
+        "{url}"
     );
 }
 
@@ -634,8 +622,8 @@ async fn a_subscriber_changes_what_they_receive_on_the_page_and_over_the_api() {
             .unwrap_or_default()
             .contains("Your preferences are saved.")
     );
-    let export = "mutation($t: String!) { exportMySubscriberData(token: $t) }";
-    let data = app.ok(None, export, json!({ "t": token })).await;
+    let data_link = data_token(&app, &token, "prefs@example.org").await;
+    let data = app.ok(None, EXPORT_MINE, json!({ "t": data_link })).await;
     let held = &data["exportMySubscriberData"];
     assert_eq!(held["frequency"], "WEEKLY");
     assert_eq!(held["topics"], json!(["detention", "right-to-work"]));
@@ -852,7 +840,7 @@ async fn partner_members_receive_partners_only_updates_of_their_region_and_natio
     wait_for_mail(&app, "member0@partners.example.org", 3).await;
     wait_for_mail(&app, "member3@partners.example.org", 2).await;
     wait_for_mail(&app, "member4@partners.example.org", 2).await;
-    settle().await;
+    settle(&app).await;
     let titles = |address: &str| -> Vec<&str> {
         let mail = mail_to(&app, address);
         [
@@ -903,15 +891,16 @@ async fn an_erased_address_gets_no_partners_only_updates_either() {
     // The invitation, the confirmation, then the update with the manage links.
     let mail = wait_for_mail(&app, member, 3).await;
     let token = token_of(&link(&mail[2], "/subscriptions/unsubscribe"));
+    let data_link = data_token(&app, &token, member).await;
     app.ok(
         None,
         "mutation($t: String!) { eraseSubscriber(token: $t) }",
-        json!({ "t": token }),
+        json!({ "t": data_link }),
     )
     .await;
     publish_north_west_briefing(&app, &w).await;
     wait_for_mail(&app, "member0@partners.example.org", 2).await;
-    settle().await;
+    settle(&app).await;
     let briefings = mail_to(&app, member)
         .iter()
         .filter(|text| text.contains("Briefing for North West partners"))

@@ -228,6 +228,7 @@ struct Campaigning {
     /// an update email) of a confirmed North West subscriber.
     confirm_tokens: Vec<String>,
     manage_tokens: Vec<String>,
+    data_tokens: Vec<String>,
 }
 
 async fn north_west_update(app: &TestApp, world: &World, title: String, publish: bool) -> String {
@@ -322,16 +323,18 @@ async fn campaigning(app: &TestApp) -> Campaigning {
     }
     let update = north_west_update(app, &world, "Shared".to_owned(), false).await;
     let mut manage_tokens = Vec::new();
+    let mut data_tokens = Vec::new();
     for role in 0..ROLES.len() {
-        let mail = mailing::wait_for_mail(app, &format!("reader{role}@example.org"), 2).await;
-        manage_tokens.push(mailing::token_of(&mailing::link(
-            &mail[1],
-            "/subscriptions/unsubscribe",
-        )));
+        let reader = format!("reader{role}@example.org");
+        let mail = mailing::wait_for_mail(app, &reader, 2).await;
+        let manage = mailing::token_of(&mailing::link(&mail[1], "/subscriptions/unsubscribe"));
+        data_tokens.push(mailing::data_token(app, &manage, &reader).await);
+        manage_tokens.push(manage);
     }
     Campaigning {
         confirm_tokens,
         manage_tokens,
+        data_tokens,
         update,
         update_drafts,
         published_updates,
@@ -429,7 +432,7 @@ fn campaign_cases() -> Vec<Case<Campaigning>> {
         },
         Case {
             name: "respondToPositionApproval (asked of the partner only)",
-            query: "mutation($p: ID!) { respondToPositionApproval(positionId: $p, decision: APPROVE) { decision } }",
+            query: "mutation($p: ID!) { respondToPositionApproval(positionId: $p, decision: APPROVE, version: 1) { decision } }",
             variables: |c, _| json!({ "p": c.position }),
             expected: [ANON, DENIED, DENIED, DENIED, OK, DENIED],
         },
@@ -506,9 +509,21 @@ fn campaign_cases() -> Vec<Case<Campaigning>> {
             expected: NOT_THE_LINK,
         },
         Case {
-            name: "exportMySubscriberData",
+            name: "exportMySubscriberData with the manage link instead of a data link",
             query: "mutation($t: String!) { exportMySubscriberData(token: $t) }",
             variables: |c, role| json!({ "t": c.manage_tokens[role] }),
+            expected: NOT_THE_LINK,
+        },
+        Case {
+            name: "requestSubscriberDataLink",
+            query: "mutation($t: String!) { requestSubscriberDataLink(token: $t) }",
+            variables: |c, role| json!({ "t": c.manage_tokens[role] }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "exportMySubscriberData",
+            query: "mutation($t: String!) { exportMySubscriberData(token: $t) }",
+            variables: |c, role| json!({ "t": c.data_tokens[role] }),
             expected: LINK_HOLDER,
         },
         Case {
@@ -518,9 +533,15 @@ fn campaign_cases() -> Vec<Case<Campaigning>> {
             expected: LINK_HOLDER,
         },
         Case {
-            name: "eraseSubscriber",
+            name: "eraseSubscriber with the manage link instead of a data link",
             query: "mutation($t: String!) { eraseSubscriber(token: $t) }",
             variables: |c, role| json!({ "t": c.manage_tokens[role] }),
+            expected: NOT_THE_LINK,
+        },
+        Case {
+            name: "eraseSubscriber",
+            query: "mutation($t: String!) { eraseSubscriber(token: $t) }",
+            variables: |c, role| json!({ "t": c.data_tokens[role] }),
             expected: LINK_HOLDER,
         },
         Case {

@@ -2,7 +2,7 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 use tests::{TestApp, error_code};
 
-use crate::world::{PARTNER_NAMES, names, world};
+use crate::world::{PARTNER_NAMES, World, names, world};
 
 const POSITION: &str = "query($id: ID!) { position(id: $id) {
     title ownership status attribution
@@ -73,11 +73,10 @@ async fn a_partner_backed_position_lists_exactly_the_partners_that_approved_its_
 
     w.request_approval(&app, &position, &[0, 1, 2]).await;
     assert_eq!(
-        w.respond(&app, 0, &position, "APPROVE", Some(1)).await["data"]["respondToPositionApproval"]
-            ["decision"],
+        w.respond(&app, 0, &position, "APPROVE", 1).await["data"]["respondToPositionApproval"]["decision"],
         "APPROVE"
     );
-    w.respond(&app, 1, &position, "DECLINE", None).await;
+    w.respond(&app, 1, &position, "DECLINE", 1).await;
     assert_eq!(
         w.publish(&app, &position).await["data"]["publishPosition"]["status"],
         "PUBLISHED"
@@ -102,12 +101,12 @@ async fn a_partner_backed_position_lists_exactly_the_partners_that_approved_its_
     );
     // Partners answer version 2 only when asked about it.
     assert_eq!(
-        error_code(&w.respond(&app, 0, &position, "APPROVE", None).await),
+        error_code(&w.respond(&app, 0, &position, "APPROVE", 2).await),
         "FORBIDDEN"
     );
 
     w.request_approval(&app, &position, &[0, 1]).await;
-    w.respond(&app, 1, &position, "APPROVE", Some(2)).await;
+    w.respond(&app, 1, &position, "APPROVE", 2).await;
     w.publish(&app, &position).await;
     let republished = app.ok(None, POSITION, json!({ "id": position })).await;
     assert_eq!(
@@ -156,7 +155,7 @@ async fn an_answer_about_a_text_that_has_changed_is_refused() {
         .await;
     w.request_approval(&app, &position, &[0]).await;
     w.revise(&app, &position, "Version two.").await;
-    let stale = w.respond(&app, 0, &position, "APPROVE", Some(1)).await;
+    let stale = w.respond(&app, 0, &position, "APPROVE", 1).await;
     assert_eq!(error_code(&stale), "CONFLICT");
     assert!(
         stale["errors"][0]["message"]
@@ -193,14 +192,14 @@ async fn only_asked_members_read_a_draft_and_answer() {
         .await;
     assert_eq!(error_code(&not_asked), "NOT_FOUND");
     assert_eq!(
-        error_code(&w.respond(&app, 1, &position, "APPROVE", None).await),
+        error_code(&w.respond(&app, 1, &position, "APPROVE", 1).await),
         "FORBIDDEN"
     );
 
     let by_staff = app
         .gql(
             Some(&w.staff.access_token),
-            "mutation($p: ID!) { respondToPositionApproval(positionId: $p, decision: APPROVE) { decision } }",
+            "mutation($p: ID!) { respondToPositionApproval(positionId: $p, decision: APPROVE, version: 1) { decision } }",
             json!({ "p": position }),
         )
         .await;
@@ -268,9 +267,13 @@ async fn bad_position_input_names_the_field() {
     );
 }
 
-/// Answers race a revision: every answer lands on the version the partner read, or is refused.
+/// Answers race a revision and a publishing: every answer lands on the version the partner
+/// read or is refused, and a published text's backers are partners whose approval of that
+/// text had landed, never anyone else; without the race, exactly the approvers back it.
 #[tokio::test]
-async fn simultaneous_answers_and_a_revision_never_misattribute_a_backer() {
+async fn simultaneous_answers_revisions_and_publishing_never_misattribute_a_backer() {
+    const PUBLISH: &str = "mutation($id: ID!) { publishPosition(id: $id) {
+        publishedVersion { number } backers { name } } }";
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let campaign = w.active_campaign(&app, "Lift the ban").await;
@@ -280,77 +283,80 @@ async fn simultaneous_answers_and_a_revision_never_misattribute_a_backer() {
     w.request_approval(&app, &position, &[0, 1, 2, 3, 4]).await;
 
     for round in 0..3 {
-        let read = app
-            .ok(
-                Some(&w.staff.access_token),
-                POSITION,
-                json!({ "id": position }),
-            )
-            .await["position"]["currentVersion"]["number"]
-            .as_i64()
-            .and_then(|n| i32::try_from(n).ok());
+        let read = current_version(&app, &w, &position).await;
         let answers = (0..5).map(|member| w.respond(&app, member, &position, "APPROVE", read));
         let text = format!("Version after round {round}.");
         let revision = w.revise(&app, &position, &text);
-        let publishing = w.publish(&app, &position);
-        let (answers, _, _) = tokio::join!(join_all(answers), revision, publishing);
-        for answer in &answers {
+        let publishing = app.gql(
+            Some(&w.staff.access_token),
+            PUBLISH,
+            json!({ "id": position }),
+        );
+        let (answers, _, published) = tokio::join!(join_all(answers), revision, publishing);
+        let mut landed = Vec::new();
+        for (member, answer) in answers.iter().enumerate() {
             let code = error_code(answer);
             assert!(
                 answer["errors"].is_null() || code == "CONFLICT" || code == "FORBIDDEN",
                 "an answer either lands or is refused: {answer}"
             );
+            if answer["errors"].is_null() {
+                landed.push(PARTNER_NAMES[member].to_owned());
+            }
+        }
+        if published["errors"].is_null() {
+            let position = &published["data"]["publishPosition"];
+            assert_eq!(
+                position["publishedVersion"]["number"], read,
+                "only the version partners were asked about can have been published"
+            );
+            let backers = names(&position["backers"]);
+            assert!(!backers.is_empty(), "published with backers: {published}");
+            assert!(
+                backers.iter().all(|name| landed.contains(name)),
+                "backers {backers:?} are partners whose approval landed: {landed:?}"
+            );
+        } else {
+            assert_eq!(
+                error_code(&published),
+                "CONFLICT",
+                "publishing before any approval is refused: {published}"
+            );
         }
         w.request_approval(&app, &position, &[0, 1, 2, 3, 4]).await;
     }
 
-    let history = app
+    let read = current_version(&app, &w, &position).await;
+    for member in [0, 2] {
+        let answer = w.respond(&app, member, &position, "APPROVE", read).await;
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
+    let published = app
         .ok(
             Some(&w.staff.access_token),
-            VERSIONS,
+            PUBLISH,
             json!({ "id": position }),
         )
         .await;
-    // Whether the publishing won any race is up to timing: unpublished, the public sees nothing.
-    let answer = app.gql(None, POSITION, json!({ "id": position })).await;
-    let published = &answer["data"];
-    let Some(number) = published["position"]["publishedVersion"]["number"].as_i64() else {
-        return assert_eq!(
-            error_code(&answer),
-            "NOT_FOUND",
-            "nothing published, nothing shown: {answer}"
-        );
-    };
-    let approvers: Vec<String> = history["position"]["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .find(|version| version["number"].as_i64() == Some(number))
-        .map(|version| {
-            version["approvals"]
-                .as_array()
-                .expect("approvals")
-                .iter()
-                .filter(|approval| approval["decision"] == "APPROVE")
-                .map(|approval| {
-                    approval["partner"]["name"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut backers = names(&published["position"]["backers"]);
-    let mut expected = approvers.clone();
-    backers.sort();
-    expected.sort();
     assert_eq!(
-        backers, expected,
-        "backers of version {number} are exactly its approvers"
+        published["publishPosition"]["publishedVersion"]["number"],
+        read
     );
-    assert!(
-        !backers.is_empty(),
-        "a partner-backed position is never published without backers"
+    assert_eq!(
+        names(&published["publishPosition"]["backers"]),
+        [PARTNER_NAMES[0], PARTNER_NAMES[2]],
+        "exactly the two approvers back the published text"
     );
+}
+
+async fn current_version(app: &TestApp, w: &World, position: &str) -> i32 {
+    app.ok(
+        Some(&w.staff.access_token),
+        POSITION,
+        json!({ "id": position }),
+    )
+    .await["position"]["currentVersion"]["number"]
+        .as_i64()
+        .and_then(|n| i32::try_from(n).ok())
+        .expect("a current version")
 }

@@ -164,7 +164,7 @@ async fn statements_for_campaign_page(
         app.ok(token, "mutation($p: ID!, $ids: [ID!]!) { requestPositionApproval(positionId: $p, partnerIds: $ids) { id } }",
             json!({ "p": position, "ids": partner_ids })).await;
         for member in &members {
-            app.ok(Some(&member.access_token), "mutation($p: ID!) { respondToPositionApproval(positionId: $p, decision: APPROVE) { decision } }",
+            app.ok(Some(&member.access_token), "mutation($p: ID!) { respondToPositionApproval(positionId: $p, decision: APPROVE, version: 1) { decision } }",
                 json!({ "p": position })).await;
         }
         app.ok(

@@ -195,7 +195,7 @@ async fn staff_see_a_partners_whole_engagement() {
     w.opt_in(&app, 0, &action, None).await;
     let position = w.position(&app, &campaign, "PARTNER_BACKED", "Text.").await;
     w.request_approval(&app, &position, &[0]).await;
-    w.respond(&app, 0, &position, "DECLINE", Some(1)).await;
+    w.respond(&app, 0, &position, "DECLINE", 1).await;
     request(&app, &w.members[0], "Support our march").await;
 
     let query = "query($id: ID!) { partner(id: $id) {

@@ -210,11 +210,11 @@ impl World {
         member: usize,
         position: &str,
         decision: &str,
-        version: Option<i32>,
+        version: i32,
     ) -> Value {
         app.gql(
             Some(&self.members[member].access_token),
-            "mutation($p: ID!, $d: ApprovalDecision!, $v: Int) {
+            "mutation($p: ID!, $d: ApprovalDecision!, $v: Int!) {
                 respondToPositionApproval(positionId: $p, decision: $d, version: $v) { decision version } }",
             json!({ "p": position, "d": decision, "v": version }),
         )

@@ -11,8 +11,39 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-/// Called with every SQL statement the application runs (used to count statements).
-pub type StatementObserver = Arc<dyn Fn(&str) + Send + Sync>;
+/// Called with every SQL statement the application runs, and whether a request ran it (used
+/// to count a request's statements apart from the background work's).
+pub type StatementObserver = Arc<dyn Fn(&str, Origin) + Send + Sync>;
+
+/// What a statement was run for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Answering a client's request.
+    Request,
+    /// Background work: sending mail, announcing updates.
+    Background,
+}
+
+tokio::task_local! {
+    static ORIGIN: Origin;
+}
+
+/// Runs `work` as part of answering a request: its statements are the request's.
+pub async fn for_request<F: std::future::Future>(work: F) -> F::Output {
+    ORIGIN.scope(Origin::Request, work).await
+}
+
+fn current_origin() -> Origin {
+    ORIGIN.try_with(|origin| *origin).unwrap_or(Origin::Background)
+}
+
+/// Spawns a data loader's batch as part of whatever spawned it, so a request's loads count as
+/// the request's.
+pub fn spawn_as_caller(
+    work: futures_util::future::BoxFuture<'static, ()>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(ORIGIN.scope(current_origin(), work))
+}
 
 pub async fn connect(
     url: &str,
@@ -34,7 +65,7 @@ pub async fn connect(
         });
     let mut db = Database::connect(options).await?;
     if let Some(observer) = observer {
-        db.set_metric_callback(move |info| observer(&info.statement.sql));
+        db.set_metric_callback(move |info| observer(&info.statement.sql, current_origin()));
     }
     Ok(db)
 }

@@ -55,3 +55,28 @@ impl std::fmt::Debug for Model {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_password_hash() {
+        let account = Model {
+            id: 7,
+            email: "nia@charity.example.org".to_owned(),
+            name: "Nia".to_owned(),
+            password_hash: "$argon2id$v=19$secret-hash".to_owned(),
+            role: Role::Staff,
+            region_id: Some(5),
+            partner_id: None,
+            active: true,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            deactivated_at: None,
+            last_login_at: None,
+        };
+        let printed = format!("{account:?}");
+        assert!(!printed.contains("argon2"), "{printed}");
+        assert!(printed.contains("nia@charity.example.org"));
+    }
+}

@@ -27,16 +27,32 @@ use tokio::sync::oneshot;
 pub const ADMIN_EMAIL: &str = "director@charity.example.org";
 pub const PASSWORD: &str = "a long enough password";
 
-/// A clock the test moves by hand; moving it wakes whatever waits on it.
+/// A clock the test moves by hand; moving it wakes whatever waits on it. It stands still
+/// unless made to run (for tests of leases that must run out in real time).
 pub struct TestClock {
-    now: Mutex<DateTime<Utc>>,
+    /// Where it stands (`None`: it runs with the system clock), and how far it was moved.
+    reading: Mutex<(Option<DateTime<Utc>>, Duration)>,
     moved: tokio::sync::Notify,
 }
 
 impl TestClock {
+    fn standing() -> Self {
+        Self {
+            reading: Mutex::new((Some(Utc::now().trunc_subsecs(6)), Duration::zero())),
+            moved: tokio::sync::Notify::new(),
+        }
+    }
+
+    fn running() -> Self {
+        Self {
+            reading: Mutex::new((None, Duration::zero())),
+            moved: tokio::sync::Notify::new(),
+        }
+    }
+
     pub fn advance(&self, by: Duration) {
-        if let Ok(mut now) = self.now.lock() {
-            *now += by;
+        if let Ok(mut reading) = self.reading.lock() {
+            reading.1 += by;
         }
         self.moved.notify_waiters();
     }
@@ -44,20 +60,31 @@ impl TestClock {
 
 impl Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
-        self.now
+        let (standing, moved) = self
+            .reading
             .lock()
-            .map(|now| *now)
-            .unwrap_or_else(|_| Utc::now())
+            .map(|reading| *reading)
+            .unwrap_or((None, Duration::zero()));
+        standing.unwrap_or_else(|| Utc::now().trunc_subsecs(6)) + moved
     }
 
     fn sleep_until(&self, at: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
             loop {
                 let moved = self.moved.notified();
-                if self.now() >= at {
+                let left = at - self.now();
+                if left <= Duration::zero() {
                     return;
                 }
-                moved.await;
+                let running = self.reading.lock().is_ok_and(|reading| reading.0.is_none());
+                if running {
+                    tokio::select! {
+                        () = moved => {}
+                        () = tokio::time::sleep(left.to_std().unwrap_or_default()) => {}
+                    }
+                } else {
+                    moved.await;
+                }
             }
         })
     }
@@ -195,6 +222,7 @@ pub fn default_settings(dir: &std::path::Path) -> Settings {
 
 /// A further server instance started by [`TestApp::another_instance`].
 pub struct Instance {
+    pub address: SocketAddr,
     stop: oneshot::Sender<()>,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -214,6 +242,15 @@ impl TestApp {
 
     /// Starts a server whose settings the test may adjust first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_on_clock(TestClock::standing(), adjust).await
+    }
+
+    /// Starts a server whose clock runs with real time (it can still be moved on).
+    pub async fn spawn_real_time(adjust: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_on_clock(TestClock::running(), adjust).await
+    }
+
+    async fn spawn_on_clock(clock: TestClock, adjust: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let (database, database_url) = TestDatabase::create(dir.path()).await;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -223,17 +260,17 @@ impl TestApp {
         settings.public_url = Some(format!("http://{address}/").parse().expect("a URL"));
         adjust(&mut settings);
         let config = Config::resolve(settings).expect("valid settings");
-        let clock = Arc::new(TestClock {
-            now: Mutex::new(Utc::now().trunc_subsecs(6)),
-            moved: tokio::sync::Notify::new(),
-        });
+        let clock = Arc::new(clock);
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         let state = api::prepare(
             config,
             clock.clone(),
-            Some(Arc::new(move |sql: &str| {
-                counter.fetch_add(1, Ordering::Relaxed);
+            Some(Arc::new(move |sql: &str, origin| {
+                // Only the requests' own statements: background work keeps its own count.
+                if origin == api::db::Origin::Request {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
                 if std::env::var_os("TEST_PRINT_SQL").is_some() {
                     eprintln!("SQL: {sql}");
                 }
@@ -266,6 +303,7 @@ impl TestApp {
     /// deployment would run.
     pub async fn another_instance(&self, adjust: impl FnOnce(&mut Settings)) -> Instance {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let address = listener.local_addr().expect("a bound address");
         let mut settings = default_settings(self.dir.path());
         settings.database_url = Some(self.state.config.database_url.clone());
         adjust(&mut settings);
@@ -283,7 +321,11 @@ impl TestApp {
         let running = tokio::spawn(started.run(async move {
             let _ = signal.await;
         }));
-        Instance { stop, running }
+        Instance {
+            address,
+            stop,
+            running,
+        }
     }
 
     /// The database URL, for running the command-line tool against this test's data.
@@ -291,16 +333,27 @@ impl TestApp {
         self.database.url_for_cli(self.dir.path())
     }
 
-    /// SQL statements run so far.
+    /// SQL statements run so far in answering requests (not by background work).
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
     }
 
     /// Sends a GraphQL request as JSON and returns the whole response body.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.gql_at(self.address, token, query, variables).await
+    }
+
+    /// Like `gql`, to the instance at `address`.
+    pub async fn gql_at(
+        &self,
+        address: SocketAddr,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
         let mut request = self
             .client
-            .post(self.url("/graphql"))
+            .post(format!("http://{address}/graphql"))
             .header("accept", "application/graphql-response+json")
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
@@ -627,6 +680,74 @@ impl TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         panic!("{count} subscriptions never started listening");
+    }
+}
+
+impl TestApp {
+    /// Opens a graphql-transport-ws websocket and sends `connection_init` with `payload`.
+    pub async fn socket(&self, payload: Value) -> Socket {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::{
+            Message, client::IntoClientRequest, http::HeaderValue,
+        };
+        let mut request = format!("ws://{}/graphql/ws", self.address)
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket");
+        socket
+            .send(Message::text(
+                json!({ "type": "connection_init", "payload": payload }).to_string(),
+            ))
+            .await
+            .expect("send");
+        socket
+    }
+}
+
+/// Sends a message on a websocket.
+pub async fn send(socket: &mut Socket, message: Value) {
+    use futures_util::SinkExt;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            message.to_string(),
+        ))
+        .await
+        .expect("send");
+}
+
+/// What came next on a socket (waiting at most `seconds`): a message, the close code, or
+/// nothing in time.
+#[derive(Debug, PartialEq)]
+pub enum Frame {
+    Message(Value),
+    Closed(Option<u16>),
+    Silence,
+}
+
+pub async fn next_frame(socket: &mut Socket, seconds: u64) -> Frame {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = std::time::Duration::from_secs(seconds);
+    loop {
+        let Ok(message) = tokio::time::timeout(deadline, socket.next()).await else {
+            return Frame::Silence;
+        };
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                return Frame::Message(serde_json::from_str(&text).expect("json"));
+            }
+            Some(Ok(Message::Close(frame))) => {
+                return Frame::Closed(frame.map(|frame| u16::from(frame.code)));
+            }
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return Frame::Closed(None),
+        }
     }
 }
 

@@ -11,6 +11,8 @@ use mailin_embedded::{Handler, Server, SslConfig, response::Response};
 struct Keeper {
     current: Vec<u8>,
     accepted: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// How long the server takes over each message, as a slow relay would.
+    delay: std::time::Duration,
 }
 
 impl Handler for Keeper {
@@ -25,6 +27,7 @@ impl Handler for Keeper {
     }
 
     fn data_end(&mut self) -> Response {
+        std::thread::sleep(self.delay);
         let message = std::mem::take(&mut self.current);
         if let Ok(mut accepted) = self.accepted.lock() {
             accepted.push(message);
@@ -41,9 +44,17 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Starts the server on a thread of its own; it runs until the test process ends.
     pub fn start() -> Self {
+        Self::start_slow(std::time::Duration::ZERO)
+    }
+
+    /// A server that takes `delay` over each message before accepting it.
+    pub fn start_slow(delay: std::time::Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let address = listener.local_addr().expect("its address");
-        let keeper = Keeper::default();
+        let keeper = Keeper {
+            delay,
+            ..Keeper::default()
+        };
         let accepted = keeper.accepted.clone();
         let mut server = Server::new(keeper);
         server

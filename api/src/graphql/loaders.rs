@@ -154,5 +154,5 @@ const BATCH_WINDOW: Duration = Duration::from_millis(5);
 /// A loader that batches but does not cache: loaders are built once and shared by all
 /// requests, so no request sees another's stale data.
 pub fn batching<L: Send + Sync + 'static>(loader: L) -> DataLoader<L> {
-    DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)
+    DataLoader::new(loader, crate::db::spawn_as_caller).delay(BATCH_WINDOW)
 }

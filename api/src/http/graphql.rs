@@ -79,6 +79,10 @@ pub async fn query(
     poem::web::Data(schema): poem::web::Data<&AppSchema>,
     poem::web::Data(state): poem::web::Data<&AppState>,
 ) -> Response {
+    crate::db::for_request(answer(request, body, schema, state)).await
+}
+
+async fn answer(request: &Request, body: Body, schema: &AppSchema, state: &AppState) -> Response {
     if wants_graphiql(request) {
         return Html(graphiql()).into_response();
     }
@@ -325,7 +329,9 @@ pub async fn websocket(
     websocket
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .config(limits)
-        .on_upgrade(move |stream| super::socket::serve(stream, schema, state, protocol.0, client))
+        .on_upgrade(move |stream| {
+            crate::db::for_request(super::socket::serve(stream, schema, state, protocol.0, client))
+        })
 }
 
 /// The client of an HTTP request.

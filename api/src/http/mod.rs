@@ -10,10 +10,12 @@ mod subscriptions;
 
 pub use server::serve;
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use poem::{
-    Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler,
+    Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
+    error::ReadBodyError,
+    get, handler,
     http::StatusCode,
     post,
     web::{Data, Json},
@@ -23,6 +25,7 @@ use serde_json::json;
 use crate::{graphql::AppSchema, state::AppState};
 
 pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
+    let max_body_bytes = state.config.max_body_bytes;
     Route::new()
         .at("/graphql", get(graphql::query).post(graphql::query))
         .at("/graphql/ws", get(graphql::websocket))
@@ -58,6 +61,7 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
         )
         .data(schema)
         .data(state)
+        .around(move |endpoint, request| limit_body(endpoint, request, max_body_bytes))
         .around(|endpoint, request| async move {
             // Logs the path only: query strings may carry tokens.
             let (method, path, started) = (
@@ -75,6 +79,28 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
             );
             Ok(response)
         })
+}
+
+/// Every route reads at most `max` bytes of body (the form pages too, not only GraphQL):
+/// a larger body is refused with 413 before any handler sees it.
+async fn limit_body<E: Endpoint>(
+    endpoint: Arc<E>,
+    mut request: Request,
+    max: usize,
+) -> poem::Result<Response> {
+    let body = request.take_body();
+    match body.into_bytes_limit(max).await {
+        Ok(bytes) => {
+            request.set_body(bytes);
+            Ok(endpoint.get_response(request).await)
+        }
+        Err(ReadBodyError::PayloadTooLarge) => Ok(StatusCode::PAYLOAD_TOO_LARGE
+            .with_body(format!("the request body is larger than {max} bytes"))
+            .into_response()),
+        Err(_) => Ok(StatusCode::BAD_REQUEST
+            .with_body("the request body could not be read")
+            .into_response()),
+    }
 }
 
 /// The process is up.

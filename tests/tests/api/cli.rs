@@ -9,7 +9,7 @@ use std::{
 use tests::TestApp;
 
 /// The `api` binary, built once for this test run.
-fn binary() -> &'static std::path::Path {
+pub(crate) fn binary() -> &'static std::path::Path {
     static BUILT: OnceLock<std::path::PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let status = Command::new(env!("CARGO"))
@@ -27,7 +27,7 @@ fn binary() -> &'static std::path::Path {
     })
 }
 
-fn cli(app: &TestApp, args: &[&str]) -> Command {
+pub(crate) fn cli(app: &TestApp, args: &[&str]) -> Command {
     let mut command = Command::new(binary());
     command
         .args(args)

@@ -205,3 +205,82 @@ async fn a_restart_mid_delivery_loses_nothing_and_sends_nothing_twice() {
     assert_each_reader_gets_one(&app, &sink, 600).await;
     second.stop().await;
 }
+
+/// A relay slow enough that one worker's batch takes longer than a lease: the worker renews
+/// its lease as it goes, so the other instance never takes (and re-sends) its messages.
+#[tokio::test]
+async fn a_slow_relay_and_two_instances_still_send_each_message_once() {
+    let sink = SmtpSink::start_slow(StdDuration::from_millis(100));
+    let app = TestApp::spawn_real_time(|settings| {
+        settings.smtp_url = Some(sink.url());
+        settings.mail_concurrency = 1;
+    })
+    .await;
+    let second = app
+        .another_instance(|settings| {
+            settings.smtp_url = Some(sink.url());
+            settings.mail_concurrency = 1;
+        })
+        .await;
+    subscribers(&app, 130).await;
+    publish(&app, "Slowly to everyone").await;
+    assert_each_reader_gets_one(&app, &sink, 130).await;
+    let retaken = outbox::Entity::find()
+        .filter(outbox::Column::Attempts.gt(1))
+        .all(&app.state.db)
+        .await
+        .expect("outbox");
+    assert!(retaken.is_empty(), "no message was taken twice");
+    second.stop().await;
+}
+
+/// `kill -9` in the middle of a batch: the messages it held go out within 15 seconds of a
+/// new instance starting (their lease runs out), and every reader gets the update.
+#[tokio::test]
+async fn a_killed_instances_messages_go_out_soon_after_a_restart() {
+    let sink = SmtpSink::start_slow(StdDuration::from_millis(50));
+    let app = TestApp::spawn_real_time(|settings| {
+        settings.smtp_url = Some(sink.url());
+        settings.mail_worker = false;
+    })
+    .await;
+    subscribers(&app, 150).await;
+    // Published before the instance starts, so that it finds the mail waiting whichever
+    // database it shares with the test (on SQLite it hears no events from this process).
+    publish(&app, "Across a crash").await;
+    let mut killed = crate::cli::cli(&app, &["serve"])
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("SMTP_URL", sink.url())
+        .env("MAIL_CONCURRENCY", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    wait_for(&sink, 10).await;
+    killed.kill().expect("kill -9");
+    killed.wait().expect("it is gone");
+    let at_kill = sink.messages().len();
+    assert!(at_kill < 150, "killed mid-delivery");
+
+    let restarted_at = std::time::Instant::now();
+    let restarted = app
+        .another_instance(|settings| settings.smtp_url = Some(sink.url()))
+        .await;
+    wait_for(&sink, at_kill + 1).await;
+    let resumed_after = restarted_at.elapsed();
+    assert!(
+        resumed_after < StdDuration::from_secs(15),
+        "delivery resumed {resumed_after:?} after the restart"
+    );
+    wait_for(&sink, 150).await;
+    app.wait_for_outbox_idle().await;
+    let messages = sink.messages();
+    let distinct: BTreeSet<String> = recipients(&messages).into_iter().collect();
+    assert_eq!(distinct.len(), 150, "every reader gets the update");
+    assert!(
+        messages.len() <= 151,
+        "at most the one message in flight at the kill is sent again: {}",
+        messages.len()
+    );
+    restarted.stop().await;
+}

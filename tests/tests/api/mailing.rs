@@ -86,7 +86,7 @@ pub(crate) async fn confirmed(app: &TestApp, email: &str, extra: Value) {
     .await;
 }
 
-async fn publish_update(app: &TestApp, w: &World, input: Value) {
+pub(crate) async fn publish_update(app: &TestApp, w: &World, input: Value) {
     let mut full = json!({ "title": "Support rates frozen", "summary": "No rise this year.",
         "body": "The weekly allowance stays the same.", "kind": "POLICY_DEVELOPMENT" });
     if let (Some(full), Some(input)) = (full.as_object_mut(), input.as_object()) {

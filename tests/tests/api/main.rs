@@ -1,25 +1,31 @@
 //! Integration tests: the real server, over HTTP and websocket, on SQLite and (when
 //! TEST_DATABASE_URL is set) PostgreSQL.
 
+mod abuse;
 mod audit;
 mod auth;
 mod browser;
 mod campaigns;
 mod cli;
 mod config;
+mod data_protection;
 mod delivery;
 mod feeds;
 mod http;
+mod inputs;
 mod invitations;
 mod joint_actions;
+mod limits;
 mod mailing;
 mod pagination;
 mod partners;
 mod permissions;
 mod policy_updates;
 mod positions;
+mod reads;
 mod regions;
 mod schema;
+mod sockets;
 mod statements;
 mod support_requests;
 mod world;

@@ -360,3 +360,88 @@ async fn current_version(app: &TestApp, w: &World, position: &str) -> i32 {
         .and_then(|n| i32::try_from(n).ok())
         .expect("a current version")
 }
+
+/// A backer that takes its approval back after publication is shown as having withdrawn,
+/// with the date, and staff see the position flagged; the position never quietly shows no
+/// backers.
+#[tokio::test]
+async fn a_withdrawn_approval_is_recorded_shown_and_flagged() {
+    const SHOWN: &str = "query($id: ID!) { position(id: $id) {
+        attribution backers { name } backing { name withdrawnAt } flag { reason } } }";
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let position = w
+        .position(&app, &campaign, "PARTNER_BACKED", "Work is a right.")
+        .await;
+    w.request_approval(&app, &position, &[0, 1]).await;
+    w.respond(&app, 0, &position, "APPROVE", 1).await;
+    w.respond(&app, 1, &position, "APPROVE", 1).await;
+    w.publish(&app, &position).await;
+
+    let withdrawn = w.respond(&app, 1, &position, "DECLINE", 1).await;
+    assert!(withdrawn["errors"].is_null(), "{withdrawn}");
+    let public = app.ok(None, SHOWN, json!({ "id": position })).await;
+    assert_eq!(names(&public["position"]["backers"]), [PARTNER_NAMES[0]]);
+    let backing = public["position"]["backing"].as_array().expect("backing");
+    assert_eq!(backing.len(), 2, "both publication backers are still listed");
+    let gone = backing
+        .iter()
+        .find(|backer| backer["name"] == PARTNER_NAMES[1])
+        .expect("the one that withdrew");
+    assert!(gone["withdrawnAt"].is_string(), "with its date: {gone}");
+    let attribution = public["position"]["attribution"].as_str().unwrap_or_default();
+    assert!(
+        attribution.contains(PARTNER_NAMES[0])
+            && attribution.contains(&format!("{} withdrew its backing on", PARTNER_NAMES[1])),
+        "{attribution}"
+    );
+    assert!(public["position"]["flag"].is_null(), "the flag is for staff");
+    let staff = app
+        .ok(Some(&w.staff.access_token), SHOWN, json!({ "id": position }))
+        .await;
+    assert!(
+        staff["position"]["flag"]["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains(PARTNER_NAMES[1])),
+        "{staff}"
+    );
+
+    w.respond(&app, 0, &position, "DECLINE", 1).await;
+    let nobody = app.ok(None, SHOWN, json!({ "id": position })).await;
+    assert_eq!(nobody["position"]["backers"], json!([]));
+    let attribution = nobody["position"]["attribution"].as_str().unwrap_or_default();
+    assert!(
+        attribution.contains("none backs it now")
+            && attribution.contains(PARTNER_NAMES[0])
+            && attribution.contains(PARTNER_NAMES[1]),
+        "it says so rather than showing no backers: {attribution}"
+    );
+    let late = w.respond(&app, 0, &position, "APPROVE", 1).await;
+    assert!(late["errors"].is_null());
+    let still = app.ok(None, SHOWN, json!({ "id": position })).await;
+    assert_eq!(
+        still["position"]["backers"],
+        json!([]),
+        "an approval after publication does not make a backer; publishing again does"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_must_name_the_version_it_approves() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let position = w
+        .position(&app, &campaign, "PARTNER_BACKED", "Work is a right.")
+        .await;
+    w.request_approval(&app, &position, &[0]).await;
+    let unnamed = app
+        .gql(
+            Some(&w.members[0].access_token),
+            "mutation($p: ID!) { respondToPositionApproval(positionId: $p, decision: APPROVE) { decision } }",
+            json!({ "p": position }),
+        )
+        .await;
+    assert_eq!(error_code(&unnamed), "GRAPHQL_VALIDATION_FAILED");
+}

@@ -34,7 +34,9 @@ pub async fn for_request<F: std::future::Future>(work: F) -> F::Output {
 }
 
 fn current_origin() -> Origin {
-    ORIGIN.try_with(|origin| *origin).unwrap_or(Origin::Background)
+    ORIGIN
+        .try_with(|origin| *origin)
+        .unwrap_or(Origin::Background)
 }
 
 /// Spawns a data loader's batch as part of whatever spawned it, so a request's loads count as

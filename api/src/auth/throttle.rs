@@ -42,7 +42,8 @@ impl Keys {
     pub fn new(address_digest: String, ip: std::net::IpAddr) -> Self {
         Self {
             address: address_digest,
-            ip: format!("ip:{}", super::tokens::digest(&ip.to_string())),
+            // A digest like the address's (same length), of a text no address can be.
+            ip: super::tokens::digest(&format!("ip {ip}")),
         }
     }
 }

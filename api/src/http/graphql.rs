@@ -330,7 +330,9 @@ pub async fn websocket(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .config(limits)
         .on_upgrade(move |stream| {
-            crate::db::for_request(super::socket::serve(stream, schema, state, protocol.0, client))
+            crate::db::for_request(super::socket::serve(
+                stream, schema, state, protocol.0, client,
+            ))
         })
 }
 

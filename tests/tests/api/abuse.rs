@@ -9,7 +9,8 @@ use tests::{ADMIN_EMAIL, PASSWORD, TestApp, error_code};
 
 use crate::world::world;
 
-const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
+const LOGIN: &str =
+    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
 
 /// A sign-in from `client` (the address a trusted proxy says it forwarded for).
 async fn login_from(app: &TestApp, client: &str, password: &str) -> Value {
@@ -38,7 +39,10 @@ async fn simultaneous_wrong_guesses_are_all_counted_and_the_owner_still_gets_in(
         .map(|guess| login_from(&app, "198.51.100.9", guess));
     let answers = join_all(guesses).await;
     let codes: Vec<&str> = answers.iter().map(error_code).collect();
-    let wrong = codes.iter().filter(|code| **code == "UNAUTHENTICATED").count();
+    let wrong = codes
+        .iter()
+        .filter(|code| **code == "UNAUTHENTICATED")
+        .count();
     let limited = codes.iter().filter(|code| **code == "RATE_LIMITED").count();
     assert_eq!(
         (wrong, limited),
@@ -120,14 +124,18 @@ async fn subscribing_a_confirmed_address_again_mails_it_once_a_day_at_most() {
     app.clock.advance(chrono::Duration::hours(25));
     crate::mailing::subscribe(&app, json!({ "email": "known@example.org" })).await;
     app.wait_for_outbox_idle().await;
-    assert_eq!(app.mail_to("known@example.org").len(), before + 2, "a day later, one more");
+    assert_eq!(
+        app.mail_to("known@example.org").len(),
+        before + 2,
+        "a day later, one more"
+    );
 }
 
 #[tokio::test]
 async fn simultaneous_subscriptions_of_one_address_make_one_subscriber() {
     let app = TestApp::spawn().await;
-    let attempts = (0..10)
-        .map(|_| crate::mailing::subscribe(&app, json!({ "email": "twice@example.org" })));
+    let attempts =
+        (0..10).map(|_| crate::mailing::subscribe(&app, json!({ "email": "twice@example.org" })));
     for answer in join_all(attempts).await {
         assert!(answer["errors"].is_null(), "{answer}");
     }

@@ -37,10 +37,18 @@ async fn an_erased_address_appears_in_no_file_under_the_data_folder() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let address = "gone.for.good@example.org";
-    confirmed(&app, address, json!({ "name": "Farah", "topics": ["housing"] })).await;
+    confirmed(
+        &app,
+        address,
+        json!({ "name": "Farah", "topics": ["housing"] }),
+    )
+    .await;
     crate::mailing::publish_update(&app, &w, json!({})).await;
     let mail = app.wait_for_mail(address, 2).await;
-    let manage = token_of(&link(mail.last().expect("an update"), "/subscriptions/preferences"));
+    let manage = token_of(&link(
+        mail.last().expect("an update"),
+        "/subscriptions/preferences",
+    ));
     assert!(
         !files_containing(app.dir.path(), address.as_bytes()).is_empty(),
         "the address is on disk before erasure"
@@ -66,15 +74,24 @@ async fn emailed_links_keep_working_when_the_session_secret_is_rotated() {
     confirmed(&app, "stays@example.org", json!({})).await;
     crate::mailing::publish_update(&app, &w, json!({})).await;
     let mail = app.wait_for_mail("stays@example.org", 2).await;
-    let unsubscribe = link(mail.last().expect("an update"), "/subscriptions/unsubscribe");
+    let unsubscribe = link(
+        mail.last().expect("an update"),
+        "/subscriptions/unsubscribe",
+    );
 
     let rotated = app
         .another_instance(|settings| {
-            settings.jwt_secret = Some("a brand new session secret, rotated to end every session".to_owned());
+            settings.jwt_secret =
+                Some("a brand new session secret, rotated to end every session".to_owned());
         })
         .await;
     let old_session = app
-        .gql_at(rotated.address, Some(&w.admin.access_token), "{ me { name } }", json!({}))
+        .gql_at(
+            rotated.address,
+            Some(&w.admin.access_token),
+            "{ me { name } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         tests::error_code(&old_session),
@@ -90,12 +107,18 @@ async fn emailed_links_keep_working_when_the_session_secret_is_rotated() {
         .await
         .expect("an answer");
     assert_eq!(left.status(), 200, "the emailed link still works");
-    assert!(left.text().await.unwrap_or_default().contains("You are unsubscribed"));
+    assert!(
+        left.text()
+            .await
+            .unwrap_or_default()
+            .contains("You are unsubscribed")
+    );
     rotated.stop().await;
 
     let other_links = app
         .another_instance(|settings| {
-            settings.link_secret = Some("a different link secret that is long enough too".to_owned());
+            settings.link_secret =
+                Some("a different link secret that is long enough too".to_owned());
         })
         .await;
     let refused = app
@@ -119,7 +142,10 @@ async fn accepting_an_invitation_records_where_it_was_accepted_from() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let link = app
-        .invite(&admin, json!({ "email": "new.staff@charity.example.org", "role": "ADMIN" }))
+        .invite(
+            &admin,
+            json!({ "email": "new.staff@charity.example.org", "role": "ADMIN" }),
+        )
         .await;
     let accepted = app
         .client

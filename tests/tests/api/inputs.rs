@@ -58,7 +58,8 @@ async fn names_and_titles_are_one_visible_line() {
 async fn deeply_nested_markdown_is_refused_before_it_is_rendered() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let create = "mutation($i: CreatePolicyUpdateInput!) { createPolicyUpdate(input: $i) { bodyHtml } }";
+    let create =
+        "mutation($i: CreatePolicyUpdateInput!) { createPolicyUpdate(input: $i) { bodyHtml } }";
     let deep = app
         .gql(
             Some(&admin.access_token),
@@ -99,7 +100,11 @@ async fn deeply_nested_markdown_is_refused_before_it_is_rendered() {
 #[tokio::test]
 async fn addresses_the_mailer_cannot_send_to_are_refused() {
     let app = TestApp::spawn().await;
-    for email in ["\"a b\"@example.org", "\"quoted\"@example.org", "no-at-sign.example.org"] {
+    for email in [
+        "\"a b\"@example.org",
+        "\"quoted\"@example.org",
+        "no-at-sign.example.org",
+    ] {
         let refused = crate::mailing::subscribe(&app, json!({ "email": email })).await;
         assert_eq!(
             (error_code(&refused), error_field(&refused)),

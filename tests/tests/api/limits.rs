@@ -161,11 +161,23 @@ async fn a_request_may_check_one_password_at_most() {
     app.admin().await;
     let aliased: String = (0..3)
         .map(|i| {
-            format!("a{i}: login(email: \"{}\", password: \"{}\") {{ accessToken }} ", tests::ADMIN_EMAIL, tests::PASSWORD)
+            format!(
+                "a{i}: login(email: \"{}\", password: \"{}\") {{ accessToken }} ",
+                tests::ADMIN_EMAIL,
+                tests::PASSWORD
+            )
         })
         .collect();
-    let (status, body) = raw_post(&app, json!({ "query": format!("mutation {{ {aliased} }}") })).await;
-    assert_eq!((status, error_code(&body)), (400, "GRAPHQL_VALIDATION_FAILED"), "{body}");
+    let (status, body) = raw_post(
+        &app,
+        json!({ "query": format!("mutation {{ {aliased} }}") }),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
 
     let through_fragments = "fragment Twice on Mutation { a: acceptInvitation(token: \"t\", name: \"n\", password: \"a long enough password\") { accessToken }
         b: login(email: \"x@example.org\", password: \"a long enough password\") { accessToken } }
@@ -223,7 +235,8 @@ async fn a_client_that_dawdles_over_its_headers_is_cut_off() {
     };
     let _ = tokio::time::timeout(StdDuration::from_secs(20), dawdling).await;
     let mut answer = Vec::new();
-    let read = tokio::time::timeout(StdDuration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    let read =
+        tokio::time::timeout(StdDuration::from_secs(5), stream.read_to_end(&mut answer)).await;
     assert!(
         read.is_ok(),
         "the server closed the connection instead of waiting for the headers forever"

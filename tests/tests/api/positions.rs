@@ -384,21 +384,34 @@ async fn a_withdrawn_approval_is_recorded_shown_and_flagged() {
     let public = app.ok(None, SHOWN, json!({ "id": position })).await;
     assert_eq!(names(&public["position"]["backers"]), [PARTNER_NAMES[0]]);
     let backing = public["position"]["backing"].as_array().expect("backing");
-    assert_eq!(backing.len(), 2, "both publication backers are still listed");
+    assert_eq!(
+        backing.len(),
+        2,
+        "both publication backers are still listed"
+    );
     let gone = backing
         .iter()
         .find(|backer| backer["name"] == PARTNER_NAMES[1])
         .expect("the one that withdrew");
     assert!(gone["withdrawnAt"].is_string(), "with its date: {gone}");
-    let attribution = public["position"]["attribution"].as_str().unwrap_or_default();
+    let attribution = public["position"]["attribution"]
+        .as_str()
+        .unwrap_or_default();
     assert!(
         attribution.contains(PARTNER_NAMES[0])
             && attribution.contains(&format!("{} withdrew its backing on", PARTNER_NAMES[1])),
         "{attribution}"
     );
-    assert!(public["position"]["flag"].is_null(), "the flag is for staff");
+    assert!(
+        public["position"]["flag"].is_null(),
+        "the flag is for staff"
+    );
     let staff = app
-        .ok(Some(&w.staff.access_token), SHOWN, json!({ "id": position }))
+        .ok(
+            Some(&w.staff.access_token),
+            SHOWN,
+            json!({ "id": position }),
+        )
         .await;
     assert!(
         staff["position"]["flag"]["reason"]
@@ -410,7 +423,9 @@ async fn a_withdrawn_approval_is_recorded_shown_and_flagged() {
     w.respond(&app, 0, &position, "DECLINE", 1).await;
     let nobody = app.ok(None, SHOWN, json!({ "id": position })).await;
     assert_eq!(nobody["position"]["backers"], json!([]));
-    let attribution = nobody["position"]["attribution"].as_str().unwrap_or_default();
+    let attribution = nobody["position"]["attribution"]
+        .as_str()
+        .unwrap_or_default();
     assert!(
         attribution.contains("none backs it now")
             && attribution.contains(PARTNER_NAMES[0])

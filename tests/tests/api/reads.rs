@@ -144,7 +144,14 @@ const RECORDS: [&str; 6] = [
     "shown",
     "shown",
 ];
-const TEAM_ONLY: [&str; 6] = ["NOT_FOUND", "NOT_FOUND", "shown", "shown", "shown", "NOT_FOUND"];
+const TEAM_ONLY: [&str; 6] = [
+    "NOT_FOUND",
+    "NOT_FOUND",
+    "shown",
+    "shown",
+    "shown",
+    "NOT_FOUND",
+];
 
 fn paths() -> Vec<Path> {
     vec![
@@ -174,7 +181,14 @@ fn paths() -> Vec<Path> {
             query: "query($a: ID!) { jointAction(id: $a) { optIns(first: 1) { edges { node { partner { contactEmail } } } } } }",
             variables: |f| json!({ "a": f.action }),
             pointer: "/jointAction/optIns/edges/0/node/partner/contactEmail",
-            expected: ["UNAUTHENTICATED", "hidden", "hidden", "shown", "shown", "shown"],
+            expected: [
+                "UNAUTHENTICATED",
+                "hidden",
+                "hidden",
+                "shown",
+                "shown",
+                "shown",
+            ],
         },
         Path {
             name: "a partner's contact details, through a position's backers",
@@ -188,14 +202,28 @@ fn paths() -> Vec<Path> {
             query: "query($a: ID!) { jointAction(id: $a) { optIns { edges { node { note } } } } }",
             variables: |f| json!({ "a": f.action }),
             pointer: "/jointAction/optIns/edges",
-            expected: ["UNAUTHENTICATED", "shown", "shown", "shown", "shown", "shown"],
+            expected: [
+                "UNAUTHENTICATED",
+                "shown",
+                "shown",
+                "shown",
+                "shown",
+                "shown",
+            ],
         },
         Path {
             name: "a prospective partner, through an opt-in",
             query: "query($a: ID!) { jointAction(id: $a) { optIns { edges { node { partner { name } } } } } }",
             variables: |f| json!({ "a": f.action }),
             pointer: "/jointAction/optIns/edges/1/node/partner",
-            expected: ["UNAUTHENTICATED", "hidden", "shown", "shown", "shown", "hidden"],
+            expected: [
+                "UNAUTHENTICATED",
+                "hidden",
+                "shown",
+                "shown",
+                "shown",
+                "hidden",
+            ],
         },
         Path {
             name: "a prospective partner, top level",
@@ -209,14 +237,28 @@ fn paths() -> Vec<Path> {
             query: "{ region(slug: \"north-west\") { staff { email } } }",
             variables: |_| json!({}),
             pointer: "/region/staff/0/email",
-            expected: ["UNAUTHENTICATED", "shown", "shown", "shown", "shown", "shown"],
+            expected: [
+                "UNAUTHENTICATED",
+                "shown",
+                "shown",
+                "shown",
+                "shown",
+                "shown",
+            ],
         },
         Path {
             name: "a member's address, through the action's history",
             query: "query($a: ID!) { jointAction(id: $a) { history { edges { node { by { email } } } } } }",
             variables: |f| json!({ "a": f.action }),
             pointer: "/jointAction/history/edges/0/node/by/email",
-            expected: ["UNAUTHENTICATED", "none", "hidden", "shown", "shown", "shown"],
+            expected: [
+                "UNAUTHENTICATED",
+                "none",
+                "hidden",
+                "shown",
+                "shown",
+                "shown",
+            ],
         },
         Path {
             name: "a partner's answers on positions, through the partner",
@@ -230,7 +272,14 @@ fn paths() -> Vec<Path> {
             query: "query($p: ID!) { position(id: $p) { versions { approvals { decision } } } }",
             variables: |f| json!({ "p": f.published_position }),
             pointer: "/position/versions/0/approvals/0/decision",
-            expected: ["UNAUTHENTICATED", "FORBIDDEN", "none", "shown", "shown", "FORBIDDEN"],
+            expected: [
+                "UNAUTHENTICATED",
+                "FORBIDDEN",
+                "none",
+                "shown",
+                "shown",
+                "FORBIDDEN",
+            ],
         },
         Path {
             name: "a partner's answers on positions, through the current text",
@@ -374,6 +423,10 @@ async fn a_live_opt_in_shows_each_viewer_what_the_query_would() {
         };
         let change = &event["payload"]["data"]["jointActionOptInsChanged"];
         assert_eq!(change["optInCount"], 1, "{}: {event}", ROLES[role]);
-        assert_eq!(change["partner"], expected[role], "{}: {event}", ROLES[role]);
+        assert_eq!(
+            change["partner"], expected[role],
+            "{}: {event}",
+            ROLES[role]
+        );
     }
 }

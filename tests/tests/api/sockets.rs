@@ -181,10 +181,12 @@ async fn a_subscription_that_does_not_validate_is_an_error_not_an_empty_next() {
 #[tokio::test]
 async fn a_socket_that_never_initialises_is_closed_with_4408() {
     let app = TestApp::spawn().await;
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-        format!("ws://{}/graphql/ws", app.address),
-    )
-    .expect("request");
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{}/graphql/ws",
+            app.address
+        ))
+        .expect("request");
     request.headers_mut().insert(
         "sec-websocket-protocol",
         tokio_tungstenite::tungstenite::http::HeaderValue::from_static("graphql-transport-ws"),

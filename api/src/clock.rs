@@ -5,6 +5,9 @@
 use std::{future::Future, pin::Pin};
 
 use chrono::{DateTime, SubsecRound, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
@@ -23,5 +26,28 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now().trunc_subsecs(6)
+    }
+}
+
+/// How a background worker rests between rounds: until `next` (if anything is due later), until
+/// `woken` (work arrived), or until `stopping`. True when it is to stop; a stop that comes at the
+/// same time as anything else wins, so no round starts after shutdown was asked for.
+pub async fn idle_until(
+    state: &AppState,
+    next: Option<DateTime<Utc>>,
+    woken: impl Future,
+    stopping: &CancellationToken,
+) -> bool {
+    let due = async {
+        match next {
+            Some(at) => state.clock.sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = stopping.cancelled() => true,
+        _ = woken => false,
+        _ = due => false,
     }
 }

@@ -118,25 +118,14 @@ async fn announce_scheduled_updates(state: AppState, stopping: CancellationToken
             .filter(|event| std::future::ready(matches!(event, events::Event::UpdateScheduled))),
     );
     loop {
-        let next = match policy_updates::announce_due(&state).await {
-            Ok(next) => next,
-            Err(error) => {
+        let next = policy_updates::announce_due(&state)
+            .await
+            .unwrap_or_else(|error| {
                 tracing::warn!(%error, "could not announce scheduled policy updates");
                 Some(state.now() + chrono::Duration::seconds(5))
-            }
-        };
-        let wait = async {
-            match next {
-                Some(at) => state.clock.sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        // Biased: once stopping, nothing else may start another round.
-        tokio::select! {
-            biased;
-            _ = stopping.cancelled() => return,
-            _ = scheduled.next() => {}
-            _ = wait => {}
+            });
+        if clock::idle_until(&state, next, scheduled.next(), &stopping).await {
+            return;
         }
     }
 }

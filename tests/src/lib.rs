@@ -612,40 +612,20 @@ pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 impl TestApp {
-    /// Opens a websocket, signs in with `token` (if any) and starts one subscription.
+    /// Opens a websocket, signs in with `token` (if any) and starts one subscription (id
+    /// `live`).
     pub async fn subscribe(&self, token: Option<&str>, query: &str, variables: Value) -> Socket {
-        use futures_util::SinkExt;
-        use tokio_tungstenite::tungstenite::{
-            Message, client::IntoClientRequest, http::HeaderValue,
-        };
-        let mut request = format!("ws://{}/graphql/ws", self.address)
-            .into_client_request()
-            .expect("request");
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static("graphql-transport-ws"),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("websocket");
         let payload = match token {
             Some(token) => json!({ "authorization": format!("Bearer {token}") }),
             None => json!({}),
         };
-        socket
-            .send(Message::text(
-                json!({ "type": "connection_init", "payload": payload }).to_string(),
-            ))
-            .await
-            .expect("send");
+        let mut socket = self.socket(payload).await;
         assert_eq!(next(&mut socket).await["type"], "connection_ack");
-        socket
-            .send(Message::text(
-                json!({ "id": "live", "type": "subscribe", "payload": { "query": query, "variables": variables } })
-                    .to_string(),
-            ))
-            .await
-            .expect("send");
+        send(
+            &mut socket,
+            json!({ "id": "live", "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+        )
+        .await;
         socket
     }
 }

@@ -51,6 +51,39 @@ const FIRST_RETRY: Duration = Duration::seconds(30);
 /// Digests go out at this time of day (UTC); weekly ones on Mondays.
 const DIGEST_HOUR: u32 = 7;
 
+/// One email to queue.
+struct Queued<'a> {
+    kind: MailKind,
+    recipient: &'a str,
+    subscriber_id: Option<i64>,
+    subject: &'a str,
+    /// Empty for messages written when sent.
+    body: String,
+}
+
+async fn enqueue(
+    conn: &impl ConnectionTrait,
+    mail: Queued<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    outbox::Entity::insert(outbox::ActiveModel {
+        kind: Set(mail.kind),
+        recipient: Set(mail.recipient.to_owned()),
+        subscriber_id: Set(mail.subscriber_id),
+        subject: Set(mail.subject.to_owned()),
+        body: Set(mail.body),
+        status: Set(MailStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Queues a confirmation request or an "already subscribed" notice, written when sent.
 pub async fn enqueue_for_subscriber(
     conn: &impl ConnectionTrait,
     subscriber: &subscriber::Model,
@@ -61,21 +94,14 @@ pub async fn enqueue_for_subscriber(
         MailKind::Notice => "You are already subscribed",
         _ => "Please confirm your subscription",
     };
-    outbox::Entity::insert(outbox::ActiveModel {
-        kind: Set(kind),
-        recipient: Set(subscriber.email.clone()),
-        subscriber_id: Set(Some(subscriber.id)),
-        subject: Set(subject.to_owned()),
-        body: Set(String::new()),
-        status: Set(MailStatus::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    let mail = Queued {
+        kind,
+        recipient: &subscriber.email,
+        subscriber_id: Some(subscriber.id),
+        subject,
+        body: String::new(),
+    };
+    enqueue(conn, mail, now).await
 }
 
 /// Queues a notice to a subscriber written whole now (a link to their data).
@@ -86,21 +112,14 @@ pub async fn enqueue_notice(
     body: String,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    outbox::Entity::insert(outbox::ActiveModel {
-        kind: Set(MailKind::Notice),
-        recipient: Set(subscriber.email.clone()),
-        subscriber_id: Set(Some(subscriber.id)),
-        subject: Set(subject.to_owned()),
-        body: Set(body),
-        status: Set(MailStatus::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    let mail = Queued {
+        kind: MailKind::Notice,
+        recipient: &subscriber.email,
+        subscriber_id: Some(subscriber.id),
+        subject,
+        body,
+    };
+    enqueue(conn, mail, now).await
 }
 
 /// Queues a message written whole now (an invitation).
@@ -111,20 +130,14 @@ pub async fn enqueue_written(
     body: String,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    outbox::Entity::insert(outbox::ActiveModel {
-        kind: Set(MailKind::Invitation),
-        recipient: Set(recipient.to_owned()),
-        subject: Set(subject.to_owned()),
-        body: Set(body),
-        status: Set(MailStatus::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    let mail = Queued {
+        kind: MailKind::Invitation,
+        recipient,
+        subscriber_id: None,
+        subject,
+        body,
+    };
+    enqueue(conn, mail, now).await
 }
 
 /// Drops a subscriber's queued mail (they unsubscribed).
@@ -400,25 +413,12 @@ pub async fn run_worker(state: AppState, mailer: Mailer, stopping: CancellationT
                 }
             }
         }
-        let next = match next_due(&state).await {
-            Ok(next) => next,
-            Err(error) => {
-                tracing::warn!(%error, "could not tell when mail is next due");
-                Some(state.now() + Duration::seconds(5))
-            }
-        };
-        let wait = async {
-            match next {
-                Some(at) => state.clock.sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        // Biased: once stopping, nothing else may start another round.
-        tokio::select! {
-            biased;
-            _ = stopping.cancelled() => return,
-            _ = queued.next() => {}
-            _ = wait => {}
+        let next = next_due(&state).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "could not tell when mail is next due");
+            Some(state.now() + Duration::seconds(5))
+        });
+        if crate::clock::idle_until(&state, next, queued.next(), &stopping).await {
+            return;
         }
     }
 }

@@ -1,7 +1,7 @@
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tests::{TestApp, error_code};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use tokio_tungstenite::tungstenite::Message;
 
 /// The introspection query GraphiQL sends on start-up (nine levels of `ofType`).
 const INTROSPECTION: &str = r#"
@@ -316,29 +316,6 @@ async fn a_malformed_authorization_header_is_refused() {
     );
 }
 
-async fn websocket(
-    app: &TestApp,
-    init: Value,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let mut request = format!("ws://{}/graphql/ws", app.address)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
-    socket
-        .send(Message::text(
-            json!({ "type": "connection_init", "payload": init }).to_string(),
-        ))
-        .await
-        .expect("send");
-    socket
-}
-
 async fn next_json(
     socket: &mut tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
@@ -360,11 +337,9 @@ async fn next_json(
 async fn websocket_clients_sign_in_with_connection_init() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let mut socket = websocket(
-        &app,
-        json!({ "authorization": format!("Bearer {}", admin.access_token) }),
-    )
-    .await;
+    let mut socket = app
+        .socket(json!({ "authorization": format!("Bearer {}", admin.access_token) }))
+        .await;
     assert_eq!(
         next_json(&mut socket).await.expect("ack")["type"],
         "connection_ack"
@@ -384,7 +359,7 @@ async fn websocket_clients_sign_in_with_connection_init() {
 #[tokio::test]
 async fn websocket_clients_without_a_token_are_anonymous() {
     let app = TestApp::spawn().await;
-    let mut socket = websocket(&app, json!({})).await;
+    let mut socket = app.socket(json!({})).await;
     assert_eq!(
         next_json(&mut socket).await.expect("ack")["type"],
         "connection_ack"
@@ -406,7 +381,9 @@ async fn websocket_clients_without_a_token_are_anonymous() {
 #[tokio::test]
 async fn websocket_clients_with_a_bad_token_are_turned_away() {
     let app = TestApp::spawn().await;
-    let mut socket = websocket(&app, json!({ "authorization": "Bearer forged" })).await;
+    let mut socket = app
+        .socket(json!({ "authorization": "Bearer forged" }))
+        .await;
     let answer = next_json(&mut socket).await;
     assert!(
         answer

@@ -9,7 +9,10 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{
+    Quota, RateLimiter, clock::DefaultClock, middleware::NoOpMiddleware,
+    state::keyed::HashMapStateStore,
+};
 use ipnet::IpNet;
 
 use crate::graphql::error::{ApiError, ApiResult};
@@ -66,11 +69,13 @@ impl Client {
 /// How many password attempts (sign-in, accepting an invitation, changing a password) one IP
 /// may make per minute on this instance, with a burst of as many.
 #[derive(Clone)]
-pub struct AttemptRate(Arc<DefaultKeyedRateLimiter<IpAddr>>);
+pub struct AttemptRate(Arc<Limiter>);
+
+type Limiter = RateLimiter<IpAddr, HashMapStateStore<IpAddr>, DefaultClock, NoOpMiddleware>;
 
 impl AttemptRate {
     pub fn per_minute(attempts: NonZeroU32) -> Self {
-        Self(Arc::new(RateLimiter::keyed(Quota::per_minute(attempts))))
+        Self(Arc::new(RateLimiter::hashmap(Quota::per_minute(attempts))))
     }
 
     /// Counts one attempt from `ip`, or refuses it with RATE_LIMITED.

@@ -233,10 +233,14 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let added_campaigns = seed_campaigns(state).await?;
     let added_updates = seed_updates(state).await?;
     let added_subscribers = seed_subscribers(state).await?;
+    let added_enquiries =
+        crate::enquiries::demo::seed(state, region_id(&state.db, "north-west").await?).await?;
+    let added_observations = crate::evidence::demo::seed(state, &observers(state).await?).await?;
     println!(
         "Added {added_partners} partner organisations, {added_accounts} accounts, \
-         {added_campaigns} campaigns, {added_updates} policy updates and {added_subscribers} \
-         subscribers."
+         {added_campaigns} campaigns, {added_updates} policy updates, {added_subscribers} \
+         subscribers, {added_enquiries} partnership enquiries and {added_observations} \
+         observations."
     );
     if added_accounts > 0 {
         println!("Demo accounts (staff: *@staff.example.org) share this password: {password}");
@@ -613,6 +617,28 @@ async fn demo_action(
     .await
     .map_err(demo_error)?;
     Ok(action.id)
+}
+
+/// The demo members and staff who record observations, each with their region.
+async fn observers(state: &AppState) -> anyhow::Result<Vec<(Actor, Option<i64>)>> {
+    let mut observers = Vec::new();
+    for (_, _, email) in MEMBERS {
+        let actor = demo_actor(&state.db, email).await?;
+        let region = match actor.partner_id {
+            Some(id) => partner::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .and_then(|partner| partner.region_id),
+            None => None,
+        };
+        observers.push((actor, region));
+    }
+    for (_, _, email) in STAFF {
+        let actor = demo_actor(&state.db, email).await?;
+        let region = actor.region_id;
+        observers.push((actor, region));
+    }
+    Ok(observers)
 }
 
 /// Someone seeded above, acting outside any session.

@@ -24,6 +24,8 @@ pub struct AppState {
     pub link_keys: Arc<LinkKeys>,
     pub hashing: HashingPool,
     pub attempt_rate: AttemptRate,
+    /// How many partnership enquiries one client IP may send.
+    pub enquiry_rate: AttemptRate,
     pub events: Events,
     /// The six regions, read once at start: they are seeded by migration and never change
     /// while the server runs, so no request needs to ask the database for them.
@@ -46,6 +48,7 @@ impl AppState {
             link_keys: Arc::new(LinkKeys::derive(&config.link_secret)),
             hashing: HashingPool::sized_to_cores(),
             attempt_rate: AttemptRate::per_minute(config.password_attempts_per_minute),
+            enquiry_rate: AttemptRate::per_hour(config.enquiries_per_hour),
             db,
             config: Arc::new(config),
             clock,

@@ -227,6 +227,10 @@ pub enum MailKind {
     Digest,
     #[sea_orm(string_value = "INVITATION")]
     Invitation,
+    /// Any other message written whole when queued (replies to partnership enquiries, and
+    /// the notices staff get about them).
+    #[sea_orm(string_value = "WRITTEN")]
+    Written,
 }
 
 #[derive(
@@ -241,4 +245,32 @@ pub enum MailStatus {
     /// Gave up after the last attempt.
     #[sea_orm(string_value = "DEAD")]
     Dead,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum EnquiryStatus {
+    /// Waiting for the contact to confirm their address.
+    #[sea_orm(string_value = "UNCONFIRMED")]
+    Unconfirmed,
+    /// Confirmed, waiting for staff.
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    #[sea_orm(string_value = "DECLINED")]
+    Declined,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum Interval {
+    #[sea_orm(string_value = "MONTH")]
+    Month,
+    #[sea_orm(string_value = "QUARTER")]
+    Quarter,
 }

@@ -9,6 +9,7 @@ mod m20261124_000002_campaigns;
 mod m20261128_000003_policy_updates;
 mod m20261128_000004_mailing_list;
 mod m20261201_000005_hardening;
+mod m20261201_000006_enquiries_and_evidence;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_policy_updates::Migration),
             Box::new(m20261128_000004_mailing_list::Migration),
             Box::new(m20261201_000005_hardening::Migration),
+            Box::new(m20261201_000006_enquiries_and_evidence::Migration),
         ]
     }
 }

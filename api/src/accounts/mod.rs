@@ -12,8 +12,8 @@ pub mod graphql;
 use chrono::{DateTime, Utc};
 use entities::{enums::Role, invitation, partner, user};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
 use serde_json::json;
 
@@ -160,16 +160,31 @@ async fn write_invitation(
     email: &EmailAddress,
     membership: Membership,
 ) -> ApiResult<invitation::Model> {
-    let now = state.now();
     let txn = db::begin_write(&state.db).await?;
-    ensure_no_account(&txn, email).await?;
+    let created = invitation_in(&txn, state, actor, email, membership).await?;
+    txn.commit().await?;
+    state.mail_queued().await;
+    Ok(created)
+}
+
+/// Writes an invitation (permission already checked) and queues its email, inside the caller's
+/// transaction; the caller wakes the mail workers once it commits.
+pub async fn invitation_in(
+    txn: &impl ConnectionTrait,
+    state: &AppState,
+    actor: &Actor,
+    email: &EmailAddress,
+    membership: Membership,
+) -> ApiResult<invitation::Model> {
+    let now = state.now();
+    ensure_no_account(txn, email).await?;
     // A newer invitation to the same address replaces any still waiting.
     invitation::Entity::update_many()
         .col_expr(invitation::Column::RevokedAt, Expr::value(now))
         .filter(invitation::Column::Email.eq(email.as_str()))
         .filter(invitation::Column::AcceptedAt.is_null())
         .filter(invitation::Column::RevokedAt.is_null())
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let token = tokens::new_opaque_token();
     let created = invitation::Entity::insert(invitation::ActiveModel {
@@ -183,11 +198,11 @@ async fn write_invitation(
         expires_at: Set(now + state.config.invitation_ttl),
         ..Default::default()
     })
-    .exec_with_returning(&txn)
+    .exec_with_returning(txn)
     .await
     .map_err(|error| conflict_on_unique(error, RACED))?;
     audit::record(
-        &txn,
+        txn,
         actor.user_id,
         now,
         Change::new("invitation.create", "invitation", created.id).with_detail(json!({
@@ -204,16 +219,23 @@ async fn write_invitation(
         accept_url(state, &token)
     );
     crate::mailing::outbox::enqueue_written(
-        &txn,
+        txn,
         &created.email,
         "Your invitation to the partner network",
         letter,
         now,
     )
     .await?;
-    txn.commit().await?;
-    state.mail_queued().await;
     Ok(created)
+}
+
+/// Whether someone has an account with this address.
+pub async fn has_account(conn: &impl ConnectionTrait, email: &EmailAddress) -> ApiResult<bool> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .count(conn)
+        .await?
+        > 0)
 }
 
 async fn ensure_no_account(conn: &impl ConnectionTrait, email: &EmailAddress) -> ApiResult<()> {

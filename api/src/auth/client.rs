@@ -66,8 +66,8 @@ impl Client {
     }
 }
 
-/// How many password attempts (sign-in, accepting an invitation, changing a password) one IP
-/// may make per minute on this instance, with a burst of as many.
+/// How many attempts at something (password checks, partnership enquiries) one IP may make
+/// in a period on this instance, with a burst of as many.
 #[derive(Clone)]
 pub struct AttemptRate(Arc<Limiter>);
 
@@ -76,6 +76,10 @@ type Limiter = RateLimiter<IpAddr, HashMapStateStore<IpAddr>, DefaultClock, NoOp
 impl AttemptRate {
     pub fn per_minute(attempts: NonZeroU32) -> Self {
         Self(Arc::new(RateLimiter::hashmap(Quota::per_minute(attempts))))
+    }
+
+    pub fn per_hour(attempts: NonZeroU32) -> Self {
+        Self(Arc::new(RateLimiter::hashmap(Quota::per_hour(attempts))))
     }
 
     /// Counts one attempt from `ip`, or refuses it with RATE_LIMITED.

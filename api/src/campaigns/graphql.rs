@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use async_graphql::{
     Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, dataloader::DataLoader,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entities::{advocacy_goal, campaign, campaign_goal, campaign_region, enums};
 use sea_orm::{DatabaseConnection, QuerySelect};
 
@@ -13,6 +13,7 @@ use super::{
 };
 use crate::{
     auth::{Viewer, visible::Visible},
+    evidence::graphql::{EvidenceReport, Interval},
     graphql::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
@@ -132,8 +133,8 @@ impl Campaign {
 pub struct CampaignLoaders {
     pub campaigns: DataLoader<ById<campaign::Entity>>,
     goals: DataLoader<ById<advocacy_goal::Entity>>,
-    goal_ids: DataLoader<Links<campaign_goal::Entity>>,
-    region_ids: DataLoader<Links<campaign_region::Entity>>,
+    pub goal_ids: DataLoader<Links<campaign_goal::Entity>>,
+    pub region_ids: DataLoader<Links<campaign_region::Entity>>,
 }
 
 impl CampaignLoaders {
@@ -258,6 +259,19 @@ impl Campaign {
         crate::positions::graphql::positions_of(ctx, self.row(), first, after).await
     }
 
+    /// The evidence partners and staff recorded for the campaign's goals in its regions (all
+    /// regions for a national campaign), to weigh its impact: for people signed in, with
+    /// figures drawn from fewer than three organisations withheld (except for admins).
+    async fn evidence(
+        &self,
+        ctx: &Context<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(default_with = "Interval::Quarter")] every: Interval,
+    ) -> ApiResult<Option<EvidenceReport>> {
+        crate::evidence::graphql::campaign_evidence(ctx, self.row().id, (from, to, every)).await
+    }
+
     /// Whether the viewer runs this campaign (may edit it, its actions and positions).
     async fn viewer_can_manage(&self, ctx: &Context<'_>) -> bool {
         ctx.viewer()
@@ -283,6 +297,18 @@ impl Campaign {
             .await?
             .unwrap_or_default())
     }
+}
+
+/// The goals with these ids, in their agreed order (the goals are public).
+pub async fn goals_by_id(ctx: &Context<'_>, ids: &[i64]) -> ApiResult<Vec<AdvocacyGoal>> {
+    let found = ctx
+        .loader::<CampaignLoaders>()
+        .goals
+        .load_many(ids.iter().copied())
+        .await?;
+    let mut goals: Vec<advocacy_goal::Model> = found.into_values().collect();
+    goals.sort_by_key(|goal| goal.position);
+    Ok(goals.into_iter().map(AdvocacyGoal).collect())
 }
 
 /// A campaign for a resolver that holds only its id, if the viewer may see it.

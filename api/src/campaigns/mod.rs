@@ -317,12 +317,11 @@ fn set_prioritisation(row: &mut campaign::ActiveModel, prioritisation: Prioritis
     row.long_shot = Set(prioritisation.long_shot);
 }
 
-/// Refuses goal and region ids that do not exist, naming the field.
-async fn check_references(
-    db: &DatabaseConnection,
+/// Refuses goal ids that do not exist, naming `field`.
+pub async fn check_goals(
+    db: &impl ConnectionTrait,
+    field: &str,
     goal_ids: &BTreeSet<i64>,
-    region_ids: &BTreeSet<i64>,
-    lead_region_id: Option<i64>,
 ) -> ApiResult<()> {
     let goals = advocacy_goal::Entity::find()
         .filter(advocacy_goal::Column::Id.is_in(goal_ids.iter().copied()))
@@ -330,10 +329,21 @@ async fn check_references(
         .await?;
     if goals != goal_ids.len() as u64 {
         return Err(ApiError::bad_input(
-            "goalIds",
+            field,
             "names a goal that does not exist",
         ));
     }
+    Ok(())
+}
+
+/// Refuses goal and region ids that do not exist, naming the field.
+async fn check_references(
+    db: &DatabaseConnection,
+    goal_ids: &BTreeSet<i64>,
+    region_ids: &BTreeSet<i64>,
+    lead_region_id: Option<i64>,
+) -> ApiResult<()> {
+    check_goals(db, "goalIds", goal_ids).await?;
     let regions = region::Entity::find()
         .filter(region::Column::Id.is_in(region_ids.iter().copied()))
         .count(db)

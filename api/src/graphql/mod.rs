@@ -17,6 +17,8 @@ use crate::{
     audit::graphql::AuditQuery,
     auth::graphql::{AuthMutation, AuthQuery},
     campaigns::graphql::{CampaignLoaders, CampaignMutation, CampaignQuery},
+    enquiries::graphql::{EnquiryLoaders, EnquiryMutation, EnquiryQuery},
+    evidence::graphql::{EvidenceLoaders, EvidenceMutation, EvidenceQuery},
     joint_actions::graphql::{
         JointActionLoaders, JointActionMutation, JointActionQuery, JointActionSubscription,
     },
@@ -49,6 +51,8 @@ pub struct Query(
     SupportRequestQuery,
     PolicyUpdateQuery,
     MailingQuery,
+    EnquiryQuery,
+    EvidenceQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -62,6 +66,8 @@ pub struct Mutation(
     SupportRequestMutation,
     PolicyUpdateMutation,
     MailingMutation,
+    EnquiryMutation,
+    EvidenceMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -94,6 +100,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .data(Arc::new(JointActionLoaders::new(db)))
         .data(Arc::new(PositionLoaders::new(db)))
         .data(Arc::new(PolicyUpdateLoaders::new(db)))
+        .data(Arc::new(EnquiryLoaders::new(db)))
+        .data(Arc::new(EvidenceLoaders::new(db)))
         .data(state)
         .finish()
 }

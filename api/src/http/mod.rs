@@ -54,6 +54,10 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
             post(subscriptions::export_data),
         )
         .at("/subscriptions/data/erase", post(subscriptions::erase_data))
+        .at(
+            "/enquiries/confirm",
+            get(pages::enquiry_confirm_page).post(pages::confirm_enquiry),
+        )
         .at("/ready", get(ready))
         .at(
             "/invitations/accept",

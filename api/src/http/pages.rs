@@ -131,3 +131,58 @@ pub fn not_found() -> Response {
         StatusCode::NOT_FOUND,
     )
 }
+
+#[derive(Template)]
+#[template(path = "subscription_action.html")]
+struct ConfirmPage<'a> {
+    title: &'a str,
+    text: &'a str,
+    token: &'a str,
+    button: &'a str,
+}
+
+/// `GET /enquiries/confirm?token=…`: a button that sends the enquiry to staff (a POST, so mail
+/// scanners that open links confirm nothing).
+#[handler]
+pub async fn enquiry_confirm_page(Query(query): Query<TokenQuery>) -> Response {
+    match query.token.as_deref() {
+        Some(token) if !token.is_empty() => render(
+            &ConfirmPage {
+                title: "Confirm your partnership enquiry",
+                text: "Press the button to send your enquiry to our team.",
+                token,
+                button: "Send my enquiry",
+            },
+            StatusCode::OK,
+        ),
+        _ => message(
+            "Link incomplete",
+            "This link has no token in it. Open the link from your email again.",
+            StatusCode::BAD_REQUEST,
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    token: String,
+}
+
+#[handler]
+pub async fn confirm_enquiry(
+    Data(state): Data<&AppState>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    match crate::enquiries::confirm(state, &form.token).await {
+        Ok(_) => message(
+            "Thank you",
+            "Your enquiry is with our team now; we will be in touch.",
+            StatusCode::OK,
+        ),
+        Err(error) => message(
+            "That did not work",
+            &error.to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+    }
+}

@@ -122,6 +122,24 @@ pub async fn enqueue_notice(
     enqueue(conn, mail, now).await
 }
 
+/// Queues any other message written whole now (about a partnership enquiry).
+pub async fn enqueue_written_kind(
+    conn: &impl ConnectionTrait,
+    recipient: &str,
+    subject: &str,
+    body: String,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let mail = Queued {
+        kind: MailKind::Written,
+        recipient,
+        subscriber_id: None,
+        subject,
+        body,
+    };
+    enqueue(conn, mail, now).await
+}
+
 /// Queues a message written whole now (an invitation).
 pub async fn enqueue_written(
     conn: &impl ConnectionTrait,

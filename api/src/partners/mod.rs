@@ -16,8 +16,8 @@ use entities::{
 };
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use serde_json::json;
@@ -169,6 +169,19 @@ pub async fn create(
         ));
     }
     let txn = db::begin_write(db).await?;
+    let created = insert(&txn, actor, now, new).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Adds a partner organisation (permission already checked), with its audit entry, inside the
+/// caller's transaction.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    new: NewPartner,
+) -> ApiResult<partner::Model> {
     let created = partner::Entity::insert(partner::ActiveModel {
         id: NotSet,
         name_key: Set(crate::input::name_key(&new.name)),
@@ -185,18 +198,17 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     })
-    .exec_with_returning(&txn)
+    .exec_with_returning(conn)
     .await
     .map_err(|error| conflict_on_unique(error, DUPLICATE_NAME))?;
     audit::record(
-        &txn,
+        conn,
         actor.user_id,
         now,
         Change::new("partner.create", "partner", created.id)
             .with_detail(json!({ "name": created.name, "regionId": created.region_id })),
     )
     .await?;
-    txn.commit().await?;
     Ok(created)
 }
 

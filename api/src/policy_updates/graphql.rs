@@ -233,6 +233,14 @@ impl PolicyUpdate {
             .collect())
     }
 
+    /// The trend figures staff attached to the update, with small ones withheld; null if none.
+    async fn evidence(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<crate::evidence::graphql::EvidenceReport>> {
+        crate::evidence::graphql::update_evidence(ctx, self.row().id).await
+    }
+
     /// Whether the viewer may edit, publish or archive it.
     async fn viewer_can_edit(&self, ctx: &Context<'_>) -> bool {
         ctx.viewer()

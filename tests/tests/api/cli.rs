@@ -159,16 +159,30 @@ async fn seed_demo_fills_the_directory_once() {
     let admin = app.admin().await;
     let count =
         |data: &serde_json::Value| data["partners"]["totalCount"].as_u64().unwrap_or_default();
-    let query = "{ partners { totalCount } users { totalCount } }";
+    let query = "{ partners { totalCount } users { totalCount } observations { totalCount }
+        partnershipEnquiries { totalCount }
+        evidenceReport(filter: { from: \"2020-01-01\", to: \"2029-12-31\" }) { series { points { suppressed } } } }";
     let after_first = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))
         .await;
     assert!(count(&after_first) >= 10, "{after_first}");
+    assert!(
+        after_first["observations"]["totalCount"].as_u64() >= Some(100),
+        "a year of observations: {after_first}"
+    );
+    assert_eq!(after_first["partnershipEnquiries"]["totalCount"], 3);
+    assert!(
+        after_first["evidenceReport"]["series"]
+            .as_array()
+            .is_some_and(|series| !series.is_empty()),
+        "the report has something to show"
+    );
 
     let second = cli(&app, &["seed-demo"]).output().expect("runs");
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains(
-        "Added 0 partner organisations, 0 accounts, 0 campaigns, 0 policy updates and 0 subscribers"
+        "Added 0 partner organisations, 0 accounts, 0 campaigns, 0 policy updates, 0 \
+         subscribers, 0 partnership enquiries and 0 observations"
     ));
     let after_second = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))

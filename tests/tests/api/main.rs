@@ -10,6 +10,8 @@ mod cli;
 mod config;
 mod data_protection;
 mod delivery;
+mod enquiries;
+mod evidence;
 mod feeds;
 mod http;
 mod inputs;

@@ -608,3 +608,188 @@ async fn check_matrix<F>(
         mismatches.join("\n")
     );
 }
+
+/// Enquiries and observations, one of each per role where a role's answer changes them.
+struct Shaping {
+    world: World,
+    /// Per role: an open North West enquiry to accept, one to decline, and the confirmation
+    /// token of an unconfirmed one.
+    to_accept: Vec<String>,
+    to_decline: Vec<String>,
+    confirm_tokens: Vec<String>,
+    /// Per role: an observation Bolton's member recorded, to correct and to delete.
+    to_correct: Vec<String>,
+    to_delete: Vec<String>,
+    update: String,
+}
+
+async fn open_enquiry(app: &TestApp, w: &World, name: &str, confirm: bool) -> String {
+    let email = format!(
+        "{}@enquirer.example.org",
+        name.replace(' ', ".").to_lowercase()
+    );
+    app.ok(
+        None,
+        "mutation($i: RequestPartnershipInput!) { requestPartnership(input: $i) { message } }",
+        json!({ "i": { "organisationName": name, "regionId": w.north_west, "contactName": "Ann",
+                       "contactEmail": email, "message": "May we join?" } }),
+    )
+    .await;
+    let mail = app.wait_for_mail(&email, 1).await;
+    let token = tests::token_from_url(&tests::link(&mail[0], "/enquiries/confirm"));
+    if !confirm {
+        return token;
+    }
+    app.ok(
+        None,
+        "mutation($t: String!) { confirmPartnershipEnquiry(token: $t) }",
+        json!({ "t": token }),
+    )
+    .await;
+    let listed = app
+        .ok(
+            Some(&w.admin.access_token),
+            "{ partnershipEnquiries(first: 1) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    listed["partnershipEnquiries"]["edges"][0]["node"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+async fn observation_of_bolton(app: &TestApp, w: &World) -> String {
+    let recorded = app
+        .ok(
+            Some(&w.members[0].access_token),
+            "mutation($i: ObservationInput!) { recordObservation(input: $i) { id } }",
+            json!({ "i": { "goalIds": [w.goals[0]], "topic": "housing", "periodStart": "2026-01-01",
+                           "periodEnd": "2026-01-31", "peopleAffected": 9, "summary": "Nine families moved." } }),
+        )
+        .await;
+    recorded["recordObservation"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+async fn shaping(app: &TestApp) -> Shaping {
+    let world = world(app).await;
+    let mut fixture = Shaping {
+        to_accept: Vec::new(),
+        to_decline: Vec::new(),
+        confirm_tokens: Vec::new(),
+        to_correct: Vec::new(),
+        to_delete: Vec::new(),
+        update: north_west_update(app, &world, "Evidence".to_owned(), false).await,
+        world,
+    };
+    let w = &fixture.world;
+    for role in 0..ROLES.len() {
+        fixture
+            .to_accept
+            .push(open_enquiry(app, w, &format!("Accept Me {role}"), true).await);
+        fixture
+            .to_decline
+            .push(open_enquiry(app, w, &format!("Decline Me {role}"), true).await);
+        fixture
+            .confirm_tokens
+            .push(open_enquiry(app, w, &format!("Confirm Me {role}"), false).await);
+        fixture.to_correct.push(observation_of_bolton(app, w).await);
+        fixture.to_delete.push(observation_of_bolton(app, w).await);
+    }
+    fixture
+}
+
+const ONLY_THE_REGION: [&str; 6] = [ANON, OK, OK, "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"];
+const ONLY_THE_ORGANISATION: [&str; 6] = [ANON, DENIED, DENIED, "NOT_FOUND", OK, "NOT_FOUND"];
+const SIGNED_IN: [&str; 6] = [ANON, OK, OK, OK, OK, OK];
+
+fn shaping_cases() -> Vec<Case<Shaping>> {
+    vec![
+        Case {
+            name: "requestPartnership",
+            query: "mutation($i: RequestPartnershipInput!) { requestPartnership(input: $i) { message } }",
+            variables: |_, role| {
+                json!({ "i": { "organisationName": format!("Group {role}"),
+                "contactName": "Ann", "contactEmail": format!("group{role}@example.org"), "message": "Hello" } })
+            },
+            expected: ANYONE,
+        },
+        Case {
+            name: "confirmPartnershipEnquiry",
+            query: "mutation($t: String!) { confirmPartnershipEnquiry(token: $t) }",
+            variables: |f, role| json!({ "t": f.confirm_tokens[role] }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "partnershipEnquiries (query)",
+            query: "{ partnershipEnquiries { totalCount } }",
+            variables: |_, _| json!({}),
+            expected: [ANON, OK, OK, OK, DENIED, DENIED],
+        },
+        Case {
+            name: "acceptPartnershipEnquiry (a North West one)",
+            query: "mutation($id: ID!) { acceptPartnershipEnquiry(id: $id) { status } }",
+            variables: |f, role| json!({ "id": f.to_accept[role] }),
+            expected: ONLY_THE_REGION,
+        },
+        Case {
+            name: "declinePartnershipEnquiry (a North West one)",
+            query: "mutation($id: ID!) { declinePartnershipEnquiry(id: $id, reason: \"Not now\") { status } }",
+            variables: |f, role| json!({ "id": f.to_decline[role] }),
+            expected: ONLY_THE_REGION,
+        },
+        Case {
+            name: "recordObservation",
+            query: "mutation($i: ObservationInput!) { recordObservation(input: $i) { id } }",
+            variables: |f, _| {
+                json!({ "i": { "goalIds": [f.world.goals[1]], "topic": "work", "periodStart": "2026-02-01",
+                "periodEnd": "2026-02-28", "peopleAffected": 4, "summary": "Four people waited a year." } })
+            },
+            expected: SIGNED_IN,
+        },
+        Case {
+            name: "updateObservation (Bolton's)",
+            query: "mutation($id: ID!, $i: ObservationInput!) { updateObservation(id: $id, input: $i) { id } }",
+            variables: |f, role| {
+                json!({ "id": f.to_correct[role], "i": { "goalIds": [f.world.goals[0]], "topic": "housing",
+                "periodStart": "2026-01-01", "periodEnd": "2026-01-31", "peopleAffected": 10, "summary": "Ten families moved." } })
+            },
+            expected: ONLY_THE_ORGANISATION,
+        },
+        Case {
+            name: "deleteObservation (Bolton's)",
+            query: "mutation($id: ID!) { deleteObservation(id: $id) }",
+            variables: |f, role| json!({ "id": f.to_delete[role] }),
+            expected: ONLY_THE_ORGANISATION,
+        },
+        Case {
+            name: "observations (query)",
+            query: "{ observations { totalCount } }",
+            variables: |_, _| json!({}),
+            expected: SIGNED_IN,
+        },
+        Case {
+            name: "evidenceReport (query)",
+            query: "{ evidenceReport(filter: { from: \"2026-01-01\", to: \"2026-12-31\" }) { every } }",
+            variables: |_, _| json!({}),
+            expected: SIGNED_IN,
+        },
+        Case {
+            name: "attachEvidence (to a North West update)",
+            query: "mutation($u: ID!) { attachEvidence(updateId: $u, filter: { from: \"2026-01-01\", to: \"2026-12-31\" }) }",
+            variables: |f, _| json!({ "u": f.update }),
+            expected: RUN,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_role_against_every_enquiry_and_evidence_mutation() {
+    let app = TestApp::spawn().await;
+    let fixture = shaping(&app).await;
+    let sessions = world_sessions(&fixture.world);
+    check_matrix(&app, &fixture, sessions, shaping_cases()).await;
+}

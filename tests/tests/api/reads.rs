@@ -103,6 +103,27 @@ async fn fixture(app: &TestApp) -> Fixture {
         json!({}),
     )
     .await;
+    app.ok(
+        Some(&w.members[0].access_token),
+        "mutation($i: ObservationInput!) { recordObservation(input: $i) { id } }",
+        json!({ "i": { "goalIds": [w.goals[0]], "topic": "housing", "periodStart": "2026-01-05",
+                       "periodEnd": "2026-01-31", "peopleAffected": 9, "summary": "Nine families moved." } }),
+    )
+    .await;
+    app.ok(
+        None,
+        "mutation { requestPartnership(input: { organisationName: \"Asking Group\", contactName: \"Ann\",
+            contactEmail: \"ann@asking.example.org\", message: \"May we join?\", regionId: \"2\" }) { message } }",
+        json!({}),
+    )
+    .await;
+    let mail = app.wait_for_mail("ann@asking.example.org", 1).await;
+    app.ok(
+        None,
+        "mutation($t: String!) { confirmPartnershipEnquiry(token: $t) }",
+        json!({ "t": tests::token_from_url(&tests::link(&mail[0], "/enquiries/confirm")) }),
+    )
+    .await;
     let draft_update = app
         .ok(
             Some(&w.staff.access_token),
@@ -357,6 +378,42 @@ fn paths() -> Vec<Path> {
             variables: |f| json!({ "c": f.draft_campaign }),
             pointer: "/campaign/title",
             expected: TEAM_ONLY,
+        },
+        Path {
+            name: "observations, top level",
+            query: "{ observations { edges { node { summary } } } }",
+            variables: |_| json!({}),
+            pointer: "/observations/edges/0/node/summary",
+            expected: ["UNAUTHENTICATED", "none", "none", "shown", "shown", "shown"],
+        },
+        Path {
+            name: "a figure drawn from one organisation, in the report",
+            query: "{ evidenceReport(filter: { from: \"2026-01-01\", to: \"2026-12-31\" }) {
+                series { points { peopleAffected } } } }",
+            variables: |_| json!({}),
+            pointer: "/evidenceReport/series/0/points/0/peopleAffected",
+            expected: [
+                "UNAUTHENTICATED",
+                "hidden",
+                "hidden",
+                "hidden",
+                "9",
+                "hidden",
+            ],
+        },
+        Path {
+            name: "a partnership enquiry's contact",
+            query: "{ partnershipEnquiries { edges { node { contactEmail } } } }",
+            variables: |_| json!({}),
+            pointer: "/partnershipEnquiries/edges/0/node/contactEmail",
+            expected: [
+                "UNAUTHENTICATED",
+                "FORBIDDEN",
+                "none",
+                "shown",
+                "shown",
+                "FORBIDDEN",
+            ],
         },
         Path {
             name: "a campaign's prioritisation",

@@ -213,3 +213,85 @@ async fn the_campaign_page_costs_the_same_for_a_small_and_a_large_network() {
     // versions, backers (approvals, then partners) and the opted-in partners.
     assert!(small <= 16, "{small} statements");
 }
+
+const EVIDENCE_PAGE: &str = "{
+    evidenceReport(filter: { from: \"2026-01-01\", to: \"2026-12-31\" }, every: QUARTER) {
+        series { goal { title } region { name } points { periodStart peopleAffected suppressed } } }
+    observations(first: 100) { totalCount edges { node {
+        topic peopleAffected goals { slug } organisation { name } region { name }
+        recordedBy { name } revisions { summary } } } }
+    partnershipEnquiries(first: 100) { totalCount edges { node {
+        organisationName goals { slug } region { name } likelyDuplicates { name } } } }
+}";
+
+/// `organisations` partners, each with a member who records `per_organisation` observations
+/// (corrected once) on two goals, and as many confirmed enquiries; the statements one reading
+/// of the evidence page costs an admin.
+async fn statements_for_evidence(organisations: usize, per_organisation: usize) -> u64 {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let region = app.region_id("north-west").await;
+    let goals = app.ok(None, "{ advocacyGoals { id } }", json!({})).await;
+    let goal_ids = [
+        goals["advocacyGoals"][0]["id"].clone(),
+        goals["advocacyGoals"][1]["id"].clone(),
+    ];
+    for i in 0..organisations {
+        let partner = app
+            .partner(
+                &admin,
+                json!({ "name": format!("Group {i:02}"), "regionId": region }),
+            )
+            .await;
+        let member = app
+            .member(&admin, &partner, &format!("m{i}@groups.example.org"))
+            .await;
+        for o in 0..per_organisation {
+            let input = json!({ "goalIds": goal_ids, "topic": "housing", "periodStart": format!("2026-0{}-01", 1 + o % 9),
+                "periodEnd": format!("2026-0{}-28", 1 + o % 9), "peopleAffected": 5 + o, "summary": "Families moved." });
+            let recorded = app
+                .ok(
+                    Some(&member.access_token),
+                    "mutation($i: ObservationInput!) { recordObservation(input: $i) { id } }",
+                    json!({ "i": input }),
+                )
+                .await;
+            app.ok(Some(&member.access_token), "mutation($id: ID!, $i: ObservationInput!) { updateObservation(id: $id, input: $i) { id } }",
+                json!({ "id": recorded["recordObservation"]["id"], "i": input }))
+                .await;
+        }
+        let email = format!("asker{i}@groups.example.org");
+        app.ok(None, "mutation($i: RequestPartnershipInput!) { requestPartnership(input: $i) { message } }",
+            json!({ "i": { "organisationName": format!("Asker {i}"), "regionId": region, "goalIds": goal_ids,
+                "contactName": "Ann", "contactEmail": email, "message": "Hello" } }))
+            .await;
+        let mail = app.wait_for_mail(&email, 1).await;
+        let token = tests::token_from_url(&tests::link(&mail[0], "/enquiries/confirm"));
+        app.ok(
+            None,
+            "mutation($t: String!) { confirmPartnershipEnquiry(token: $t) }",
+            json!({ "t": token }),
+        )
+        .await;
+    }
+    let (used, page) = fewest_statements(&app, &admin, EVIDENCE_PAGE, json!({})).await;
+    assert_eq!(
+        page["observations"]["totalCount"],
+        organisations * per_organisation
+    );
+    used
+}
+
+#[tokio::test]
+async fn the_evidence_page_costs_the_same_for_few_and_many_observations() {
+    let few = statements_for_evidence(1, 1).await;
+    let many = statements_for_evidence(4, 5).await;
+    assert_eq!(
+        few, many,
+        "statements for 1 observation: {few}, for 20: {many}"
+    );
+    // Session check; the report and its goals; the observations page and count, their goals,
+    // organisations, recorders and revisions; the enquiries page and count, their goals and
+    // likely duplicates (partners, then enquiries).
+    assert!(few <= 16, "{few} statements");
+}

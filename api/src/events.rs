@@ -42,6 +42,8 @@ pub enum Event {
     MailQueued,
     /// A policy update was scheduled for later: the announcers wake up to note its time.
     UpdateScheduled,
+    /// A signatory's next invitation to reassess was set: the reminders wake up to note it.
+    ReassessmentScheduled,
 }
 
 /// Which sessions of an account have just ended.

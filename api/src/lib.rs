@@ -20,7 +20,9 @@ pub mod mailing;
 pub mod partners;
 pub mod policy_updates;
 pub mod positions;
+pub mod principles;
 pub mod regions;
+pub mod spreadsheet;
 pub mod state;
 pub mod support_requests;
 
@@ -77,9 +79,19 @@ impl Started {
     ) -> std::io::Result<()> {
         let stopping = CancellationToken::new();
         let relay = tokio::spawn(self.state.events.clone().relay(stopping.clone()));
-        let announcer = tokio::spawn(announce_scheduled_updates(
+        let announcer = tokio::spawn(run_when_due(
             self.state.clone(),
             stopping.clone(),
+            "announcing scheduled policy updates",
+            |event| matches!(event, events::Event::UpdateScheduled),
+            |state| async move { policy_updates::announce_due(&state).await },
+        ));
+        let reminders = tokio::spawn(run_when_due(
+            self.state.clone(),
+            stopping.clone(),
+            "inviting signatories to reassess",
+            |event| matches!(event, events::Event::ReassessmentScheduled),
+            |state| async move { principles::reminders::invite_due(&state).await },
         ));
         let mailer = mailing::outbox::Mailer::from_config(&self.state.config)
             .map_err(std::io::Error::other)?;
@@ -103,6 +115,7 @@ impl Started {
         stopping.cancel();
         let _ = relay.await;
         let _ = announcer.await;
+        let _ = reminders.await;
         if let Some(postman) = postman {
             let _ = postman.await;
         }
@@ -110,23 +123,31 @@ impl Started {
     }
 }
 
-/// Announces scheduled policy updates when their time comes, until `stopping`. It sleeps
-/// until the next one is due, or until an update is published (from any instance).
-async fn announce_scheduled_updates(state: AppState, stopping: CancellationToken) {
-    let mut scheduled = Box::pin(
+/// A background job that does what is due, then rests until the next thing falls due (the time
+/// each round returns), until `wakes_it` matches an event from any instance (new work was
+/// scheduled), or until `stopping`.
+async fn run_when_due<F, Fut>(
+    state: AppState,
+    stopping: CancellationToken,
+    job: &'static str,
+    wakes_it: fn(&events::Event) -> bool,
+    round: F,
+) where
+    F: Fn(AppState) -> Fut,
+    Fut: Future<Output = graphql::error::ApiResult<Option<chrono::DateTime<chrono::Utc>>>>,
+{
+    let mut woken = Box::pin(
         state
             .events
             .subscribe()
-            .filter(|event| std::future::ready(matches!(event, events::Event::UpdateScheduled))),
+            .filter(move |event| std::future::ready(wakes_it(event))),
     );
     loop {
-        let next = policy_updates::announce_due(&state)
-            .await
-            .unwrap_or_else(|error| {
-                tracing::warn!(%error, "could not announce scheduled policy updates");
-                Some(state.now() + chrono::Duration::seconds(5))
-            });
-        if clock::idle_until(&state, next, scheduled.next(), &stopping).await {
+        let next = round(state.clone()).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, job, "a background round failed; retrying soon");
+            Some(state.now() + chrono::Duration::seconds(5))
+        });
+        if clock::idle_until(&state, next, woken.next(), &stopping).await {
             return;
         }
     }

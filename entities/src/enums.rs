@@ -274,3 +274,49 @@ pub enum Interval {
     #[sea_orm(string_value = "QUARTER")]
     Quarter,
 }
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum SignatoryStatus {
+    /// Signed from the public form; waiting for the email address to be confirmed.
+    #[sea_orm(string_value = "UNCONFIRMED")]
+    Unconfirmed,
+    /// Confirmed; waiting for staff to approve it.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "WITHDRAWN")]
+    Withdrawn,
+}
+
+/// How far an organisation's practice has come on one indicator, lowest first.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum PracticeLevel {
+    #[sea_orm(string_value = "NOT_STARTED")]
+    NotStarted,
+    #[sea_orm(string_value = "PLANNING")]
+    Planning,
+    #[sea_orm(string_value = "DOING")]
+    Doing,
+    #[sea_orm(string_value = "EMBEDDED")]
+    Embedded,
+}

@@ -1,6 +1,8 @@
 //! One sea-orm entity per table. Data only: the rules live in the `api` crate.
 
 pub mod advocacy_goal;
+pub mod assessment;
+pub mod assessment_answer;
 pub mod audit_entry;
 pub mod campaign;
 pub mod campaign_goal;
@@ -28,9 +30,13 @@ pub mod position_approval;
 pub mod position_backer;
 pub mod position_version;
 pub mod prelude;
+pub mod principle;
+pub mod principle_edition;
+pub mod principle_indicator;
 pub mod refresh_token;
 pub mod region;
 pub mod session;
+pub mod signatory;
 pub mod subscriber;
 pub mod subscriber_campaign;
 pub mod subscriber_topic;

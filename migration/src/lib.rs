@@ -10,6 +10,7 @@ mod m20261128_000003_policy_updates;
 mod m20261128_000004_mailing_list;
 mod m20261201_000005_hardening;
 mod m20261201_000006_enquiries_and_evidence;
+mod m20261201_000007_early_action;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_mailing_list::Migration),
             Box::new(m20261201_000005_hardening::Migration),
             Box::new(m20261201_000006_enquiries_and_evidence::Migration),
+            Box::new(m20261201_000007_early_action::Migration),
         ]
     }
 }

@@ -28,6 +28,7 @@ use crate::{
         PolicyUpdateLoaders, PolicyUpdateMutation, PolicyUpdateQuery, PolicyUpdateSubscription,
     },
     positions::graphql::{PositionLoaders, PositionMutation, PositionQuery},
+    principles::graphql::{PrincipleLoaders, PrincipleMutation, PrincipleQuery},
     regions::graphql::{RegionDirectory, RegionQuery},
     state::AppState,
     support_requests::graphql::{SupportRequestMutation, SupportRequestQuery},
@@ -53,6 +54,7 @@ pub struct Query(
     MailingQuery,
     EnquiryQuery,
     EvidenceQuery,
+    PrincipleQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -68,6 +70,7 @@ pub struct Mutation(
     MailingMutation,
     EnquiryMutation,
     EvidenceMutation,
+    PrincipleMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -102,6 +105,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .data(Arc::new(PolicyUpdateLoaders::new(db)))
         .data(Arc::new(EnquiryLoaders::new(db)))
         .data(Arc::new(EvidenceLoaders::new(db)))
+        .data(Arc::new(PrincipleLoaders::new(db)))
         .data(state)
         .finish()
 }

@@ -58,6 +58,19 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
             "/enquiries/confirm",
             get(pages::enquiry_confirm_page).post(pages::confirm_enquiry),
         )
+        .at(
+            "/principles/confirm",
+            get(pages::signature_confirm_page).post(pages::confirm_signature),
+        )
+        .at("/principles/manage", get(pages::signature_manage_page))
+        .at(
+            "/principles/manage/listing",
+            post(pages::change_signature_listing),
+        )
+        .at(
+            "/principles/manage/withdraw",
+            post(pages::withdraw_signature),
+        )
         .at("/ready", get(ready))
         .at(
             "/invitations/accept",

@@ -11,13 +11,14 @@ use serde::Deserialize;
 
 use crate::{
     accounts::{self, MAX_PERSON_NAME_LEN},
+    graphql::error::ApiError,
     input::{self, Password},
     state::AppState,
 };
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
-    token: Option<String>,
+    pub token: Option<String>,
 }
 
 #[derive(Template)]
@@ -133,31 +134,54 @@ pub fn not_found() -> Response {
 }
 
 #[derive(Template)]
-#[template(path = "subscription_action.html")]
-struct ConfirmPage<'a> {
+#[template(path = "button_page.html")]
+struct ButtonPage<'a> {
     title: &'a str,
     text: &'a str,
     token: &'a str,
     button: &'a str,
 }
 
-/// `GET /enquiries/confirm?token=…`: a button that sends the enquiry to staff (a POST, so mail
-/// scanners that open links confirm nothing).
-#[handler]
-pub async fn enquiry_confirm_page(Query(query): Query<TokenQuery>) -> Response {
-    match query.token.as_deref() {
-        Some(token) if !token.is_empty() => render(
-            &ConfirmPage {
-                title: "Confirm your partnership enquiry",
-                text: "Press the button to send your enquiry to our team.",
+/// The page an emailed link opens: a button that posts its token back, so mail scanners that
+/// open links change nothing.
+pub fn button_page(token: Option<&str>, title: &str, text: &str, button: &str) -> Response {
+    match token.filter(|token| !token.is_empty()) {
+        Some(token) => render(
+            &ButtonPage {
+                title,
+                text,
                 token,
-                button: "Send my enquiry",
+                button,
             },
             StatusCode::OK,
         ),
+        None => missing_token(),
+    }
+}
+
+pub fn missing_token() -> Response {
+    message(
+        "Link incomplete",
+        "This link has no token in it. Open the link from your email again.",
+        StatusCode::BAD_REQUEST,
+    )
+}
+
+/// What a page says when its action fails: the reason for the reader's mistakes; for ours, a
+/// plain apology (the cause is logged).
+pub fn refusal(error: &ApiError) -> Response {
+    match error {
+        ApiError::Internal(_) => {
+            tracing::error!(%error, "a page's action failed");
+            message(
+                "Something went wrong",
+                "We could not do that just now. Please try again in a few minutes.",
+                StatusCode::INTERNAL_SERVER_ERROR,
+            )
+        }
         _ => message(
-            "Link incomplete",
-            "This link has no token in it. Open the link from your email again.",
+            "That did not work",
+            &error.to_string(),
             StatusCode::BAD_REQUEST,
         ),
     }
@@ -165,7 +189,18 @@ pub async fn enquiry_confirm_page(Query(query): Query<TokenQuery>) -> Response {
 
 #[derive(Deserialize)]
 pub struct TokenForm {
-    token: String,
+    pub token: String,
+}
+
+/// `GET /enquiries/confirm?token=…`
+#[handler]
+pub async fn enquiry_confirm_page(Query(query): Query<TokenQuery>) -> Response {
+    button_page(
+        query.token.as_deref(),
+        "Confirm your partnership enquiry",
+        "Press the button to send your enquiry to our team.",
+        "Send my enquiry",
+    )
 }
 
 #[handler]
@@ -179,10 +214,158 @@ pub async fn confirm_enquiry(
             "Your enquiry is with our team now; we will be in touch.",
             StatusCode::OK,
         ),
-        Err(error) => message(
-            "That did not work",
-            &error.to_string(),
-            StatusCode::BAD_REQUEST,
+        Err(error) => refusal(&error),
+    }
+}
+
+/// `GET /principles/confirm?token=…`
+#[handler]
+pub async fn signature_confirm_page(Query(query): Query<TokenQuery>) -> Response {
+    button_page(
+        query.token.as_deref(),
+        "Confirm your signature of the Early Action principles",
+        "Press the button to confirm your organisation's signature. Our team then looks at it \
+         and writes to you.",
+        "Confirm our signature",
+    )
+}
+
+#[handler]
+pub async fn confirm_signature(
+    Data(state): Data<&AppState>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    match crate::principles::confirm(state, &form.token).await {
+        Ok(_) => message(
+            "Thank you",
+            "Your signature is with our team now; we will write to you once it is approved.",
+            StatusCode::OK,
         ),
+        Err(error) => refusal(&error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signature_manage.html")]
+struct SignatureManage<'a> {
+    organisation: &'a str,
+    standing: &'a str,
+    approved: bool,
+    listed: bool,
+    token: &'a str,
+    base: &'a str,
+}
+
+/// The signatory whose manage link `token` is, or the page that says it is not valid.
+async fn managed_signatory(
+    state: &AppState,
+    token: Option<&str>,
+) -> Result<entities::signatory::Model, Response> {
+    let Some(token) = token.filter(|token| !token.is_empty()) else {
+        return Err(missing_token());
+    };
+    match crate::principles::by_manage_token(state, token).await {
+        Ok(Some(row)) => Ok(row),
+        Ok(None) => Err(message(
+            "Link not valid",
+            "This link is not valid any more. Ask us for a new one.",
+            StatusCode::BAD_REQUEST,
+        )),
+        Err(error) => Err(refusal(&error)),
+    }
+}
+
+/// `GET /principles/manage?token=…`: the signature's standing, and buttons to change the
+/// listing or withdraw.
+#[handler]
+pub async fn signature_manage_page(
+    Data(state): Data<&AppState>,
+    Query(query): Query<TokenQuery>,
+) -> Response {
+    let row = match managed_signatory(state, query.token.as_deref()).await {
+        Ok(row) => row,
+        Err(page) => return page,
+    };
+    let standing = crate::principles::standing(&row);
+    render(
+        &SignatureManage {
+            organisation: &row.organisation_name,
+            standing: &standing,
+            approved: row.status == entities::enums::SignatoryStatus::Approved,
+            listed: row.list_publicly,
+            token: query.token.as_deref().unwrap_or_default(),
+            base: "/principles/manage",
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ListingForm {
+    token: String,
+    listed: bool,
+}
+
+#[handler]
+pub async fn change_signature_listing(
+    Data(state): Data<&AppState>,
+    Form(form): Form<ListingForm>,
+) -> Response {
+    let row = match managed_signatory(state, Some(&form.token)).await {
+        Ok(row) => row,
+        Err(page) => return page,
+    };
+    let changes = crate::principles::ListingChanges {
+        list_publicly: Some(form.listed),
+        website: None,
+        town: None,
+    };
+    match crate::principles::update_listing(state, None, row.id, Some(&form.token), changes).await {
+        Ok(row) if row.list_publicly => message(
+            "You are listed",
+            "Your organisation now appears on the public list of signatories.",
+            StatusCode::OK,
+        ),
+        Ok(_) => message(
+            "You are not listed",
+            "Your organisation no longer appears on the public list of signatories.",
+            StatusCode::OK,
+        ),
+        Err(error) => refusal(&error),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WithdrawForm {
+    token: String,
+    reason: Option<String>,
+}
+
+#[handler]
+pub async fn withdraw_signature(
+    Data(state): Data<&AppState>,
+    Form(form): Form<WithdrawForm>,
+) -> Response {
+    let row = match managed_signatory(state, Some(&form.token)).await {
+        Ok(row) => row,
+        Err(page) => return page,
+    };
+    let withdrawn = match input::optional_text(
+        "reason",
+        form.reason.as_deref(),
+        crate::principles::MAX_REASON_LEN,
+    ) {
+        Ok(reason) => {
+            crate::principles::withdraw(state, None, row.id, Some(&form.token), reason).await
+        }
+        Err(error) => Err(error),
+    };
+    match withdrawn {
+        Ok(_) => message(
+            "Your signature is withdrawn",
+            "Your organisation is off the public list. You are welcome to sign again at any time.",
+            StatusCode::OK,
+        ),
+        Err(error) => refusal(&error),
     }
 }

@@ -11,63 +11,23 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::pages::{message, message_with_link, render};
+use super::pages::{
+    TokenForm, TokenQuery, button_page, message, message_with_link, missing_token, refusal, render,
+};
 use crate::{
-    graphql::error::ApiError,
     mailing::{self, Interests, tokens::Purpose},
     state::AppState,
 };
 
-#[derive(Deserialize)]
-pub struct TokenParam {
-    token: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "subscription_action.html")]
-struct ActionPage<'a> {
-    title: &'a str,
-    text: &'a str,
-    token: &'a str,
-    button: &'a str,
-}
-
-fn missing_token() -> Response {
-    message(
-        "Link incomplete",
-        "This link has no token in it. Open the link from your email again.",
-        StatusCode::BAD_REQUEST,
-    )
-}
-
-fn refusal(error: &ApiError) -> Response {
-    let status = match error {
-        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    message("That did not work", &error.to_string(), status)
-}
-
 /// `GET /subscriptions/confirm?token=…`: a button that confirms.
 #[handler]
-pub async fn confirm_page(Query(query): Query<TokenParam>) -> Response {
-    let Some(token) = query.token.filter(|token| !token.is_empty()) else {
-        return missing_token();
-    };
-    render(
-        &ActionPage {
-            title: "Confirm your subscription",
-            text: mailing::CONSENT_WORDING,
-            token: &token,
-            button: "Confirm my subscription",
-        },
-        StatusCode::OK,
+pub async fn confirm_page(Query(query): Query<TokenQuery>) -> Response {
+    button_page(
+        query.token.as_deref(),
+        "Confirm your subscription",
+        mailing::CONSENT_WORDING,
+        "Confirm my subscription",
     )
-}
-
-#[derive(Deserialize)]
-pub struct TokenForm {
-    token: String,
 }
 
 #[handler]
@@ -93,18 +53,12 @@ pub async fn confirm(Data(state): Data<&AppState>, Form(form): Form<TokenForm>) 
 
 /// `GET /subscriptions/unsubscribe?token=…`: a button that unsubscribes.
 #[handler]
-pub async fn unsubscribe_page(Query(query): Query<TokenParam>) -> Response {
-    let Some(token) = query.token.filter(|token| !token.is_empty()) else {
-        return missing_token();
-    };
-    render(
-        &ActionPage {
-            title: "Unsubscribe",
-            text: "Press the button to stop every email from us.",
-            token: &token,
-            button: "Unsubscribe",
-        },
-        StatusCode::OK,
+pub async fn unsubscribe_page(Query(query): Query<TokenQuery>) -> Response {
+    button_page(
+        query.token.as_deref(),
+        "Unsubscribe",
+        "Press the button to stop every email from us.",
+        "Unsubscribe",
     )
 }
 
@@ -197,7 +151,7 @@ async fn preferences(state: &AppState, token: &str, notice: Option<&str>) -> Res
 #[handler]
 pub async fn preferences_page(
     Data(state): Data<&AppState>,
-    Query(query): Query<TokenParam>,
+    Query(query): Query<TokenQuery>,
 ) -> Response {
     match query.token.filter(|token| !token.is_empty()) {
         Some(token) => preferences(state, &token, None).await,
@@ -277,7 +231,7 @@ struct DataPage<'a> {
 
 /// `GET /subscriptions/data?token=…`: buttons to download or erase one's data.
 #[handler]
-pub async fn data_page(Data(state): Data<&AppState>, Query(query): Query<TokenParam>) -> Response {
+pub async fn data_page(Data(state): Data<&AppState>, Query(query): Query<TokenQuery>) -> Response {
     let Some(token) = query.token.filter(|token| !token.is_empty()) else {
         return missing_token();
     };

@@ -159,16 +159,14 @@ fn write_csv(
     topics: &HashMap<i64, Vec<String>>,
     campaigns: &HashMap<i64, Vec<String>>,
 ) -> ApiResult<String> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(COLUMNS).map_err(ApiError::internal)?;
     let joined = |lists: &HashMap<i64, Vec<String>>, id: i64| {
         lists
             .get(&id)
             .map(|list| list.join("; "))
             .unwrap_or_default()
     };
-    for person in people {
-        let record = [
+    let rows = people.iter().map(|person| {
+        [
             person.email.clone(),
             person.name.clone().unwrap_or_default(),
             region.to_owned(),
@@ -181,38 +179,7 @@ fn write_csv(
                 .map(|at| at.to_rfc3339())
                 .unwrap_or_default(),
             person.consent_source.clone().unwrap_or_default(),
-        ];
-        writer
-            .write_record(record.iter().map(|cell| spreadsheet_safe(cell)))
-            .map_err(ApiError::internal)?;
-    }
-    let bytes = writer
-        .into_inner()
-        .map_err(|error| ApiError::internal(error.into_error()))?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
-}
-
-/// Names and titles come from the public; a cell that starts like a formula would run as one
-/// when the file is opened in a spreadsheet, so it is prefixed with an apostrophe.
-fn spreadsheet_safe(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::spreadsheet_safe;
-
-    #[test]
-    fn cells_that_a_spreadsheet_would_run_are_defused() {
-        for formula in ["=1+1", "+44 161", "-2", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
-        }
-        for plain in ["Amina", "amina@example.org", "", "1+1"] {
-            assert_eq!(spreadsheet_safe(plain), plain);
-        }
-    }
+        ]
+    });
+    crate::spreadsheet::csv(&COLUMNS, rows)
 }

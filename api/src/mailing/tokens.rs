@@ -1,7 +1,7 @@
-//! The tokens in a subscriber's links: `<id>.<mac>`, or `<id>.<expiry>.<mac>` for links that
-//! expire, where the MAC (HMAC-SHA-256) covers the purpose, the id, the subscriber's current
-//! salt and the expiry. They need no storage, so an email can be written when it is sent, and
-//! replacing the salt voids them all.
+//! The tokens in emailed links (a subscriber's, a signatory's): `<id>.<mac>`, or
+//! `<id>.<expiry>.<mac>` for links that expire, where the MAC (HMAC-SHA-256) covers the
+//! purpose, the id, the holder's current salt and the expiry. They need no storage, so an
+//! email can be written when it is sent, and replacing the salt voids them all.
 //!
 //! Each purpose has its own key, derived with HKDF from LINK_SECRET alone: rotating
 //! JWT_SECRET (to end every session) leaves emailed links working, and a token made for one
@@ -25,6 +25,9 @@ pub enum Purpose {
     /// Shows or erases everything held about the subscriber: sent on request to the address
     /// itself, and valid for an hour.
     Data,
+    /// Lets an organisation outside the network manage its signature of the Early Action
+    /// principles and assess itself against them.
+    Signatory,
 }
 
 impl Purpose {
@@ -33,6 +36,7 @@ impl Purpose {
             Self::Confirm => b"subscriber link: confirm",
             Self::Manage => b"subscriber link: manage",
             Self::Data => b"subscriber link: data",
+            Self::Signatory => b"signatory link: manage",
         }
     }
 }
@@ -42,6 +46,7 @@ pub struct LinkKeys {
     confirm: [u8; 32],
     manage: [u8; 32],
     data: [u8; 32],
+    signatory: [u8; 32],
 }
 
 impl LinkKeys {
@@ -59,6 +64,7 @@ impl LinkKeys {
             confirm: key(Purpose::Confirm),
             manage: key(Purpose::Manage),
             data: key(Purpose::Data),
+            signatory: key(Purpose::Signatory),
         }
     }
 
@@ -67,6 +73,7 @@ impl LinkKeys {
             Purpose::Confirm => &self.confirm,
             Purpose::Manage => &self.manage,
             Purpose::Data => &self.data,
+            Purpose::Signatory => &self.signatory,
         }
     }
 

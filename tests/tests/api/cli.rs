@@ -160,7 +160,8 @@ async fn seed_demo_fills_the_directory_once() {
     let count =
         |data: &serde_json::Value| data["partners"]["totalCount"].as_u64().unwrap_or_default();
     let query = "{ partners { totalCount } users { totalCount } observations { totalCount }
-        partnershipEnquiries { totalCount }
+        partnershipEnquiries { totalCount } signatories { totalCount }
+        principlesReport { assessed { count } compared { count } }
         evidenceReport(filter: { from: \"2020-01-01\", to: \"2029-12-31\" }) { series { points { suppressed } } } }";
     let after_first = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))
@@ -171,6 +172,14 @@ async fn seed_demo_fills_the_directory_once() {
         "a year of observations: {after_first}"
     );
     assert_eq!(after_first["partnershipEnquiries"]["totalCount"], 3);
+    assert_eq!(
+        after_first["signatories"]["totalCount"], 10,
+        "listed and unlisted signatories, one waiting and one rejected"
+    );
+    assert_eq!(
+        after_first["principlesReport"]["compared"]["count"], 8,
+        "the approved signatories assessed themselves two years running"
+    );
     assert!(
         after_first["evidenceReport"]["series"]
             .as_array()
@@ -182,7 +191,7 @@ async fn seed_demo_fills_the_directory_once() {
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains(
         "Added 0 partner organisations, 0 accounts, 0 campaigns, 0 policy updates, 0 \
-         subscribers, 0 partnership enquiries and 0 observations"
+         subscribers, 0 partnership enquiries, 0 observations and 0 Early Action signatories"
     ));
     let after_second = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))

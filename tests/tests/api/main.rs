@@ -24,6 +24,7 @@ mod partners;
 mod permissions;
 mod policy_updates;
 mod positions;
+mod principles;
 mod reads;
 mod regions;
 mod schema;

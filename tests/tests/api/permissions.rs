@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use tests::{PASSWORD, Session, TestApp, error_code};
 
 use crate::{
-    mailing,
+    mailing, principles,
     world::{World, world},
 };
 
@@ -792,4 +792,245 @@ async fn every_role_against_every_enquiry_and_evidence_mutation() {
     let fixture = shaping(&app).await;
     let sessions = world_sessions(&fixture.world);
     check_matrix(&app, &fixture, sessions, shaping_cases()).await;
+}
+
+/// Early Action: Bolton signed (unlisted) with an assessment under way, and per role outside
+/// North West signatures at each stage.
+struct EarlyAction {
+    world: World,
+    bolton: String,
+    bolton_assessment: String,
+    indicators: Vec<String>,
+    confirm_tokens: Vec<String>,
+    to_approve: Vec<String>,
+    to_reject: Vec<String>,
+    to_withdraw: Vec<String>,
+    by_link: Vec<principles::Outside>,
+}
+
+async fn pending_signature(app: &TestApp, w: &World, name: &str) -> String {
+    let email = format!(
+        "{}@signer.example.org",
+        name.replace(' ', ".").to_lowercase()
+    );
+    let token = principles::signed_outside(
+        app,
+        principles::outside_form(name, &email, Some(&w.north_west), false),
+    )
+    .await;
+    app.ok(
+        None,
+        "mutation($t: String!) { confirmSignature(token: $t) }",
+        json!({ "t": token }),
+    )
+    .await;
+    let pending = app
+        .ok(
+            Some(&w.admin.access_token),
+            "query($s: String) { signatories(filter: { status: PENDING, search: $s }) { edges { node { id } } } }",
+            json!({ "s": name }),
+        )
+        .await;
+    pending["signatories"]["edges"][0]["node"]["id"]
+        .as_str()
+        .expect("pending")
+        .to_owned()
+}
+
+async fn early_action(app: &TestApp) -> EarlyAction {
+    let world = world(app).await;
+    let signed = app
+        .ok(
+            Some(&world.members[0].access_token),
+            principles::SIGN,
+            json!({ "i": { "partnerId": world.partners[0], "signatoryName": "Mariam",
+                           "signatoryRole": "Coordinator", "listPublicly": false } }),
+        )
+        .await;
+    let bolton = signed["signPrinciples"]["signatory"]["id"]
+        .as_str()
+        .expect("signed")
+        .to_owned();
+    let started = app
+        .ok(
+            Some(&world.members[0].access_token),
+            "mutation($s: ID!) { startSelfAssessment(signatoryId: $s) { id } }",
+            json!({ "s": bolton }),
+        )
+        .await;
+    let mut fixture = EarlyAction {
+        bolton,
+        bolton_assessment: started["startSelfAssessment"]["id"]
+            .as_str()
+            .expect("started")
+            .to_owned(),
+        indicators: principles::indicator_ids(app).await,
+        confirm_tokens: Vec::new(),
+        to_approve: Vec::new(),
+        to_reject: Vec::new(),
+        to_withdraw: Vec::new(),
+        by_link: Vec::new(),
+        world,
+    };
+    let w = &fixture.world;
+    for role in 0..ROLES.len() {
+        fixture.confirm_tokens.push(
+            principles::signed_outside(
+                app,
+                principles::outside_form(
+                    &format!("Unconfirmed {role}"),
+                    &format!("u{role}@signer.example.org"),
+                    Some(&w.north_west),
+                    true,
+                ),
+            )
+            .await,
+        );
+        fixture
+            .to_approve
+            .push(pending_signature(app, w, &format!("Approve {role}")).await);
+        fixture
+            .to_reject
+            .push(pending_signature(app, w, &format!("Reject {role}")).await);
+        for listed in [false, true] {
+            let outside = principles::approved_outside(
+                app,
+                &w.admin,
+                principles::outside_form(
+                    &format!("Signed {role} {listed}"),
+                    &format!("s{role}{listed}@signer.example.org"),
+                    Some(&w.north_west),
+                    false,
+                ),
+            )
+            .await;
+            if listed {
+                fixture.by_link.push(outside);
+            } else {
+                fixture.to_withdraw.push(outside.id);
+            }
+        }
+    }
+    fixture
+}
+
+const THE_ORGANISATION_ITSELF: [&str; 6] = ["NOT_FOUND", DENIED, DENIED, DENIED, OK, "NOT_FOUND"];
+const ADMINS_ONLY: [&str; 6] = [ANON, OK, DENIED, DENIED, DENIED, DENIED];
+
+fn early_action_cases() -> Vec<Case<EarlyAction>> {
+    vec![
+        Case {
+            name: "signPrinciples (public form)",
+            query: principles::SIGN,
+            variables: |_, role| {
+                json!({ "i": principles::outside_form(&format!("Form {role}"),
+                    &format!("f{role}@signer.example.org"), None, true) })
+            },
+            expected: ANYONE,
+        },
+        Case {
+            name: "signPrinciples (for Hackney, the other member's partner)",
+            query: principles::SIGN,
+            variables: |f, _| {
+                json!({ "i": { "partnerId": f.world.partners[3], "signatoryName": "Esther",
+                               "signatoryRole": "Trustee" } })
+            },
+            expected: [ANON, DENIED, DENIED, DENIED, DENIED, OK],
+        },
+        Case {
+            name: "confirmSignature",
+            query: "mutation($t: String!) { confirmSignature(token: $t) }",
+            variables: |f, role| json!({ "t": f.confirm_tokens[role] }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "approveSignatory (a North West one)",
+            query: "mutation($id: ID!) { approveSignatory(id: $id) { status } }",
+            variables: |f, role| json!({ "id": f.to_approve[role] }),
+            expected: [ANON, OK, OK, DENIED, "NOT_FOUND", "NOT_FOUND"],
+        },
+        Case {
+            name: "rejectSignatory (a North West one)",
+            query: "mutation($id: ID!) { rejectSignatory(id: $id, reason: \"Not a fit\") { status } }",
+            variables: |f, role| json!({ "id": f.to_reject[role] }),
+            expected: [ANON, OK, OK, DENIED, "NOT_FOUND", "NOT_FOUND"],
+        },
+        Case {
+            name: "updateSignatory (Bolton's, unlisted)",
+            query: "mutation($id: ID!) { updateSignatory(id: $id, input: { listPublicly: false }) { listPublicly } }",
+            variables: |f, _| json!({ "id": f.bolton }),
+            expected: ["NOT_FOUND", OK, OK, DENIED, OK, "NOT_FOUND"],
+        },
+        Case {
+            name: "withdrawSignature (an unlisted North West one)",
+            query: "mutation($id: ID!) { withdrawSignature(id: $id) { status } }",
+            variables: |f, role| json!({ "id": f.to_withdraw[role] }),
+            expected: ["NOT_FOUND", OK, OK, DENIED, "NOT_FOUND", "NOT_FOUND"],
+        },
+        Case {
+            name: "withdrawSignature (with its manage link)",
+            query: "mutation($id: ID!, $t: String) { withdrawSignature(id: $id, token: $t) { status } }",
+            variables: |f, role| json!({ "id": f.by_link[role].id, "t": f.by_link[role].manage }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "saveSelfAssessment (Bolton's)",
+            query: "mutation($id: ID!, $a: [AnswerInput!]!) { saveSelfAssessment(id: $id, answers: $a) { id } }",
+            variables: |f, _| {
+                json!({ "id": f.bolton_assessment, "a": f.indicators.iter()
+                    .map(|i| json!({ "indicatorId": i, "level": "DOING" })).collect::<Vec<_>>() })
+            },
+            expected: THE_ORGANISATION_ITSELF,
+        },
+        Case {
+            name: "submitSelfAssessment (Bolton's)",
+            query: "mutation($id: ID!) { submitSelfAssessment(id: $id) { id } }",
+            variables: |f, _| json!({ "id": f.bolton_assessment }),
+            expected: THE_ORGANISATION_ITSELF,
+        },
+        Case {
+            name: "startSelfAssessment (Bolton's)",
+            query: "mutation($s: ID!) { startSelfAssessment(signatoryId: $s) { id } }",
+            variables: |f, _| json!({ "s": f.bolton }),
+            expected: THE_ORGANISATION_ITSELF,
+        },
+        Case {
+            name: "updatePrinciple",
+            query: "mutation($id: ID!) { updatePrinciple(id: $id, title: \"Early Action\", description: \"Act early.\") { key } }",
+            variables: |_, _| json!({ "id": "1" }),
+            expected: ADMINS_ONLY,
+        },
+        Case {
+            name: "updateIndicator",
+            query: "mutation($id: ID!) { updateIndicator(id: $id, text: \"We meet people early.\") { key } }",
+            variables: |f, _| json!({ "id": f.indicators[0] }),
+            expected: ADMINS_ONLY,
+        },
+        Case {
+            name: "exportSignatoriesCsv (North West)",
+            query: "mutation($r: ID) { exportSignatoriesCsv(regionId: $r) { rowCount } }",
+            variables: |f, _| json!({ "r": f.world.north_west }),
+            expected: RUN,
+        },
+        Case {
+            name: "principlesReport (North West, query)",
+            query: "query($r: ID) { principlesReport(regionId: $r) { assessed { suppressed } } }",
+            variables: |f, _| json!({ "r": f.world.north_west }),
+            expected: [DENIED, OK, OK, DENIED, DENIED, DENIED],
+        },
+        Case {
+            name: "principlesReport (national, query)",
+            query: "{ principlesReport { assessed { suppressed } } }",
+            variables: |_, _| json!({}),
+            expected: ANYONE,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_role_against_every_early_action_mutation() {
+    let app = TestApp::spawn().await;
+    let fixture = early_action(&app).await;
+    let sessions = world_sessions(&fixture.world);
+    check_matrix(&app, &fixture, sessions, early_action_cases()).await;
 }

@@ -42,6 +42,52 @@ struct Fixture {
     published_position: String,
     unpublished_position: String,
     draft_update: String,
+    /// Bolton's signature of the Early Action principles (listed, assessed once).
+    signatory: String,
+}
+
+/// Bolton signs the principles and assesses itself; an outside group's signature waits for
+/// staff. Bolton's signature id.
+async fn early_action(app: &TestApp, w: &World) -> String {
+    use crate::principles::{As, SIGN, assessed, indicator_ids, outside_form, signed_outside};
+    let signed = app
+        .ok(
+            Some(&w.members[0].access_token),
+            SIGN,
+            json!({ "i": { "partnerId": w.partners[0], "signatoryName": "Mariam Yusuf",
+                           "signatoryRole": "Coordinator", "listPublicly": true } }),
+        )
+        .await;
+    let id = signed["signPrinciples"]["signatory"]["id"]
+        .as_str()
+        .expect("signed")
+        .to_owned();
+    let indicators = indicator_ids(app).await;
+    assessed(
+        app,
+        As::Member(&w.members[0]),
+        &id,
+        &indicators,
+        |_| "DOING",
+    )
+    .await;
+    let token = signed_outside(
+        app,
+        outside_form(
+            "Pending Group",
+            "pat@pending.example.org",
+            Some(&w.north_west),
+            true,
+        ),
+    )
+    .await;
+    app.ok(
+        None,
+        "mutation($t: String!) { confirmSignature(token: $t) }",
+        json!({ "t": token }),
+    )
+    .await;
+    id
 }
 
 impl Fixture {
@@ -134,7 +180,9 @@ async fn fixture(app: &TestApp) -> Fixture {
         .as_str()
         .expect("an id")
         .to_owned();
+    let signatory = early_action(app, &w).await;
     Fixture {
+        signatory,
         world: w,
         partner,
         prospect,
@@ -173,6 +221,8 @@ const TEAM_ONLY: [&str; 6] = [
     "shown",
     "NOT_FOUND",
 ];
+
+const EARLY_ACTION_CONTACT: [&str; 6] = ["hidden", "hidden", "shown", "shown", "shown", "shown"];
 
 fn paths() -> Vec<Path> {
     vec![
@@ -414,6 +464,76 @@ fn paths() -> Vec<Path> {
                 "shown",
                 "FORBIDDEN",
             ],
+        },
+        Path {
+            name: "who signed the principles for an organisation, top level",
+            query: "query($s: ID) { signatory(id: $s) { signatoryName } }",
+            variables: |f| json!({ "s": f.signatory }),
+            pointer: "/signatory/signatoryName",
+            expected: EARLY_ACTION_CONTACT,
+        },
+        Path {
+            name: "a signatory's email, in the public list",
+            query: "{ signatories(filter: { search: \"Bolton\" }) { edges { node { email } } } }",
+            variables: |_| json!({}),
+            pointer: "/signatories/edges/0/node/email",
+            expected: EARLY_ACTION_CONTACT,
+        },
+        Path {
+            name: "a signatory's self-assessments",
+            query: "query($s: ID) { signatory(id: $s) { assessments { id } } }",
+            variables: |f| json!({ "s": f.signatory }),
+            pointer: "/signatory/assessments",
+            expected: [
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "shown",
+            ],
+        },
+        Path {
+            name: "a signatory's progress (one assessment so far)",
+            query: "query($s: ID) { signatory(id: $s) { progress { latestSubmittedAt } } }",
+            variables: |f| json!({ "s": f.signatory }),
+            pointer: "/signatory/progress",
+            expected: [
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "hidden",
+            ],
+        },
+        Path {
+            name: "a signature waiting for staff",
+            query: "{ signatories(filter: { search: \"Pending\" }) { edges { node { organisationName } } } }",
+            variables: |_| json!({}),
+            pointer: "/signatories/edges/0/node/organisationName",
+            expected: ["none", "none", "shown", "shown", "shown", "none"],
+        },
+        Path {
+            name: "a region's Early Action report",
+            query: "query($r: ID) { principlesReport(regionId: $r) { assessed { suppressed } } }",
+            variables: |f| json!({ "r": f.world.north_west }),
+            pointer: "/principlesReport/assessed",
+            expected: [
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "shown",
+                "shown",
+                "FORBIDDEN",
+            ],
+        },
+        Path {
+            name: "a national report figure drawn from one organisation",
+            query: "{ principlesReport { assessed { count } } }",
+            variables: |_| json!({}),
+            pointer: "/principlesReport/assessed/count",
+            expected: ["hidden", "hidden", "hidden", "hidden", "1", "hidden"],
         },
         Path {
             name: "a campaign's prioritisation",

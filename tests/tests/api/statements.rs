@@ -295,3 +295,55 @@ async fn the_evidence_page_costs_the_same_for_few_and_many_observations() {
     // likely duplicates (partners, then enquiries).
     assert!(few <= 16, "{few} statements");
 }
+
+const EARLY_ACTION_PAGE: &str = "{
+  signatories(first: 100) { totalCount edges { node {
+    organisationName town website region { name } partner { name } status email } } }
+  principlesReport { assessed { count } compared { count }
+    principles { principle { key title } indicators { indicator { text }
+      levels { level count suppressed } movedUp { count } movedDown { count } stayedSame { count } } }
+    needsLearning { key } }
+}";
+
+/// `organisations` outside organisations in the North West, approved and assessed twice;
+/// the statements one reading of the signatory list and the report costs an admin.
+async fn statements_for_early_action(organisations: usize) -> u64 {
+    use crate::principles::{As, approved_outside, assessed, indicator_ids, outside_form};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let region = app.region_id("north-west").await;
+    let indicators = indicator_ids(&app).await;
+    for i in 0..organisations {
+        let org = approved_outside(
+            &app,
+            &admin,
+            outside_form(
+                &format!("Group {i:02}"),
+                &format!("director@group{i}.example.org"),
+                Some(&region),
+                i % 2 == 0,
+            ),
+        )
+        .await;
+        for level in ["PLANNING", "DOING"] {
+            assessed(&app, As::Link(&org.manage), &org.id, &indicators, |_| level).await;
+        }
+    }
+    let (used, page) = fewest_statements(&app, &admin, EARLY_ACTION_PAGE, json!({})).await;
+    assert_eq!(page["signatories"]["totalCount"], organisations);
+    assert_eq!(page["principlesReport"]["assessed"]["count"], organisations);
+    used
+}
+
+#[tokio::test]
+async fn the_signatory_list_and_report_cost_the_same_for_few_and_many_signatories() {
+    let few = statements_for_early_action(1).await;
+    let many = statements_for_early_action(8).await;
+    assert_eq!(
+        few, many,
+        "statements for 1 signatory: {few}, for 8: {many}"
+    );
+    // Session check; the signatories page and count, their partners; the principles and
+    // their indicators; the grouped count behind the report.
+    assert!(few <= 8, "{few} statements");
+}

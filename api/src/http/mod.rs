@@ -5,7 +5,7 @@ mod feeds;
 mod graphql;
 mod pages;
 mod server;
-mod socket;
+pub mod socket;
 mod subscriptions;
 
 pub use server::serve;

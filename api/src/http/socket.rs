@@ -7,7 +7,10 @@
 //!   change, expiry), running operations end with an `error` message and the socket closes
 //!   with 4403;
 //! - an operation that fails before it runs (it does not validate, or a subscription cannot
-//!   start) is answered with the protocol's `error` message, not `next` with `data: null`.
+//!   start) is answered with the protocol's `error` message, not `next` with `data: null`;
+//! - at most [`MAX_OPERATIONS`] run at once; another is answered with `error`;
+//! - the client's messages are read only as fast as async-graphql takes them, so a burst
+//!   waits in the socket (TCP pushes back) while the loop goes on watching the session.
 
 use std::{
     collections::HashSet,
@@ -37,6 +40,12 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long running operations have to deliver their `error` once the session has ended.
 const CLOSING_GRACE: Duration = Duration::from_secs(1);
 
+/// Operations one socket may run at once (each subscription holds a stream and does work on
+/// every matching event).
+pub const MAX_OPERATIONS: usize = 50;
+/// Client messages waiting for async-graphql to take them.
+const QUEUED_MESSAGES: usize = 16;
+
 const FORBIDDEN: u16 = 4403;
 const INIT_TIMED_OUT: u16 = 4408;
 
@@ -49,7 +58,7 @@ pub async fn serve(
     client: Client,
 ) {
     let (mut sink, mut source) = socket.split();
-    let (to_graphql, from_client) = mpsc::channel::<Vec<u8>>(16);
+    let (to_graphql, from_client) = mpsc::channel::<Vec<u8>>(QUEUED_MESSAGES);
     let signed_in: Arc<OnceLock<LiveSession>> = Arc::new(OnceLock::new());
     let ended = CancellationToken::new();
     let init = {
@@ -63,27 +72,33 @@ pub async fn serve(
     let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
     tokio::pin!(init_deadline);
     let mut closing: Option<tokio::time::Instant> = None;
+    let mut waiting: Option<Vec<u8>> = None;
 
     let close = loop {
         let expiry = expiry_sleep(&state, signed_in.get());
         tokio::select! {
             biased;
-            message = source.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    operations.note_client_message(text.as_bytes());
-                    if to_graphql.send(text.into_bytes()).await.is_err() {
-                        break None;
+            // One message at a time waits to be passed on; the next is read once it has been.
+            message = source.next(), if waiting.is_none() => {
+                let bytes = match message {
+                    Some(Ok(Message::Text(text))) => text.into_bytes(),
+                    Some(Ok(Message::Binary(bytes))) => bytes,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_))) | None => break None,
+                    Some(Err(_)) => break Some((1009, "message too big or malformed")),
+                };
+                match operations.note_client_message(&bytes) {
+                    Admit::Pass => waiting = Some(bytes),
+                    Admit::Refuse(answer) => {
+                        if sink.send(Message::Text(answer)).await.is_err() {
+                            break None;
+                        }
                     }
                 }
-                Some(Ok(Message::Binary(bytes))) => {
-                    operations.note_client_message(&bytes);
-                    if to_graphql.send(bytes).await.is_err() {
-                        break None;
-                    }
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break None,
-                Some(Err(_)) => break Some((1009, "message too big or malformed")),
+            }
+            room = to_graphql.reserve(), if waiting.is_some() => match (room, waiting.take()) {
+                (Ok(room), Some(bytes)) => room.send(bytes),
+                _ => break None,
             },
             outgoing = graphql.next() => match outgoing {
                 Some(WsMessage::Text(text)) => {
@@ -209,14 +224,27 @@ struct Operations {
     failed: HashSet<String>,
 }
 
+/// What becomes of a client's message.
+enum Admit {
+    /// On to async-graphql.
+    Pass,
+    /// Answered here with this message instead.
+    Refuse(String),
+}
+
 impl Operations {
-    fn note_client_message(&mut self, bytes: &[u8]) {
+    fn note_client_message(&mut self, bytes: &[u8]) -> Admit {
         let Ok(message) = serde_json::from_slice::<Value>(bytes) else {
-            return;
+            return Admit::Pass;
         };
         let id = message["id"].as_str().map(str::to_owned);
         match (message["type"].as_str(), id) {
             (Some("connection_init"), _) => self.initialised = true,
+            (Some("subscribe" | "start"), Some(id))
+                if self.running.len() >= MAX_OPERATIONS && !self.running.contains(&id) =>
+            {
+                return Admit::Refuse(too_many_operations(&id));
+            }
             (Some("subscribe" | "start"), Some(id)) => {
                 if is_subscription(&message["payload"]) {
                     self.subscriptions.insert(id.clone());
@@ -228,6 +256,7 @@ impl Operations {
             }
             _ => {}
         }
+        Admit::Pass
     }
 
     /// The message to send for one from async-graphql, if any.
@@ -255,6 +284,18 @@ impl Operations {
             _ => Some(text),
         }
     }
+}
+
+fn too_many_operations(id: &str) -> String {
+    serde_json::json!({
+        "id": id,
+        "type": "error",
+        "payload": [{
+            "message": format!("at most {MAX_OPERATIONS} operations run at once on one socket"),
+            "extensions": { "code": "RATE_LIMITED" },
+        }],
+    })
+    .to_string()
 }
 
 /// Nothing ran: no data, and every error is about the request itself, or (for a

@@ -231,3 +231,51 @@ async fn doubling_fragments_are_refused_over_the_websocket_too() {
         "GRAPHQL_VALIDATION_FAILED"
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_subscriptions_neither_jams_the_socket_nor_runs_without_limit() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let mut socket = watching(&app, &w.staff).await;
+    for n in 0..60 {
+        send(
+            &mut socket,
+            json!({ "id": format!("s{n}"), "type": "subscribe", "payload": { "query": LIVE_UPDATES } }),
+        )
+        .await;
+    }
+    let beyond_the_limit = 60 + 1 - api::http::socket::MAX_OPERATIONS;
+    for _ in 0..beyond_the_limit {
+        let refused = message(&mut socket).await;
+        assert_eq!(refused["type"], "error", "{refused}");
+        assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+    }
+    app.ok(
+        None,
+        "mutation($r: String!) { logout(refreshToken: $r) }",
+        json!({ "r": w.staff.refresh_token }),
+    )
+    .await;
+    let mut ended = 0;
+    loop {
+        match next_frame(&mut socket, 10).await {
+            Frame::Message(message) => {
+                assert_eq!(
+                    message["payload"][0]["extensions"]["code"],
+                    "UNAUTHENTICATED"
+                );
+                ended += 1;
+            }
+            Frame::Closed(code) => {
+                assert_eq!(code, Some(4403), "signing out still closes the socket");
+                break;
+            }
+            Frame::Silence => panic!("the socket jammed and never closed"),
+        }
+    }
+    assert_eq!(
+        ended,
+        api::http::socket::MAX_OPERATIONS,
+        "each running subscription is told the session ended"
+    );
+}

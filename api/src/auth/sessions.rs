@@ -55,10 +55,17 @@ pub async fn login(
     let stored_hash = account
         .as_ref()
         .map(|account| account.password_hash.clone());
-    if !passwords::verify(&state.hashing, password, stored_hash).await? {
-        return Err(ApiError::Unauthenticated(WRONG_CREDENTIALS));
-    }
-    let account = account.ok_or(ApiError::Unauthenticated(WRONG_CREDENTIALS))?;
+    let right = match passwords::verify(&state.hashing, password, stored_hash).await {
+        Ok(right) => right,
+        Err(error) => {
+            throttle::not_checked(&state.db, &keys, admitted, now).await?;
+            return Err(error);
+        }
+    };
+    let account = match (right, account) {
+        (true, Some(account)) => account,
+        _ => return Err(ApiError::Unauthenticated(WRONG_CREDENTIALS)),
+    };
     throttle::succeeded(&state.db, &keys, admitted, now).await?;
 
     let txn = db::begin_write(&state.db).await?;

@@ -2,12 +2,15 @@
 //! target.
 //!
 //! Each attempt is counted *before* its password is checked, under a row lock, against both
-//! the address and the client's IP: twenty guesses sent at once are counted one after another,
-//! and only the first few are checked at all. An address that reached its limit is locked; a
-//! correct password still gets through the lock from an IP with no failures, so a guesser
-//! cannot keep an admin out, while the guesser's own IP stays refused. A correct password
-//! takes back its own provisional count. The counters live in the database so the limits hold
-//! across server instances.
+//! the address and the client's IP (an IPv6 client by its /64): twenty guesses sent at once
+//! are counted one after another, and those past the limits are refused without a check. An
+//! address that reached its limit is locked; a correct password still gets through the lock
+//! from an IP with no failures, so a guesser cannot keep an admin out from one network, while
+//! the guesser's own IP stays refused. Those passes are counted too: after
+//! [`MAX_LOCKED_PASSES`] in a window (a guesser with many networks) the lock holds for
+//! everyone. A correct password, or a check that could not be made, takes back its own
+//! provisional counts. The counters live in the database so the limits hold across server
+//! instances.
 
 use chrono::{DateTime, Duration, Utc};
 use entities::login_throttle;
@@ -25,25 +28,31 @@ use crate::{
 pub const MAX_FAILURES: i32 = 5;
 /// Failures allowed from one IP (over every address) within one window before it is locked.
 pub const MAX_IP_FAILURES: i32 = 20;
+/// Attempts let through an address's lock from clean networks within one window.
+pub const MAX_LOCKED_PASSES: i32 = 5;
 /// Failures older than this are forgotten.
 pub const WINDOW_MINUTES: i64 = 15;
 /// How long a locked address or IP must wait.
 pub const LOCKOUT_MINUTES: i64 = 15;
 
-/// The two counters one attempt is charged to.
+/// The counters one attempt is charged to.
 pub struct Keys {
     address: String,
     ip: String,
+    /// Attempts let through the address's lock.
+    passes: String,
 }
 
 impl Keys {
     /// `address_digest` and `ip` identify the account asked for and the client asking; only
     /// digests are stored.
     pub fn new(address_digest: String, ip: std::net::IpAddr) -> Self {
+        let network = super::client::network_of(ip);
+        // Digests like the address's (same length), of texts no address can be.
         Self {
+            ip: super::tokens::digest(&format!("ip {network}")),
+            passes: super::tokens::digest(&format!("passes {address_digest}")),
             address: address_digest,
-            // A digest like the address's (same length), of a text no address can be.
-            ip: super::tokens::digest(&format!("ip {ip}")),
         }
     }
 }
@@ -77,8 +86,9 @@ pub async fn admit(
         }
         _ => None,
     };
+    let mut passes = lock_counter(&txn, &keys.passes, now).await?;
     if let Some(retry_at) = address_locked
-        && ip.failures > 0
+        && (ip.failures > 0 || passes.failures >= MAX_LOCKED_PASSES)
     {
         save(&txn, &address).await?;
         txn.commit().await?;
@@ -87,6 +97,9 @@ pub async fn admit(
     let counted_on_address = address_locked.is_none();
     if counted_on_address {
         address.failures += 1;
+    } else {
+        passes.failures += 1;
+        save(&txn, &passes).await?;
     }
     ip.failures += 1;
     if ip.failures >= MAX_IP_FAILURES {
@@ -98,24 +111,55 @@ pub async fn admit(
     Ok(Admitted { counted_on_address })
 }
 
-/// The password was right: its provisional failure is taken back from the IP, and an address
-/// that is not locked forgets its failures. A lock stays: it was earned by somebody else.
+/// The password was right: its provisional counts are taken back, and an address that is not
+/// locked forgets its failures. A lock stays: it was earned by somebody else.
 pub async fn succeeded(
     db: &DatabaseConnection,
     keys: &Keys,
     admitted: Admitted,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
+    take_back(db, keys, admitted, now, true).await
+}
+
+/// The password could not be checked (the server was too busy): the attempt was no guess,
+/// so its provisional counts are taken back, and a flood that keeps the server busy cannot
+/// lock the real person out.
+pub async fn not_checked(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    admitted: Admitted,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    take_back(db, keys, admitted, now, false).await
+}
+
+async fn take_back(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    admitted: Admitted,
+    now: DateTime<Utc>,
+    password_right: bool,
+) -> ApiResult<()> {
     let txn = db::begin_write(db).await?;
     let mut address = lock_counter(&txn, &keys.address, now).await?;
     let mut ip = lock_counter(&txn, &keys.ip, now).await?;
-    if admitted.counted_on_address && address.locked_until.is_none_or(|until| until <= now) {
-        address.failures = 0;
+    let mut passes = lock_counter(&txn, &keys.passes, now).await?;
+    let unlocked = address.locked_until.is_none_or(|until| until <= now);
+    if admitted.counted_on_address && unlocked {
+        address.failures = match password_right {
+            true => 0,
+            false => (address.failures - 1).max(0),
+        };
         address.locked_until = None;
     }
+    if !admitted.counted_on_address {
+        passes.failures = (passes.failures - 1).max(0);
+    }
     ip.failures = (ip.failures - 1).max(0);
-    save(&txn, &address).await?;
-    save(&txn, &ip).await?;
+    for counter in [&address, &ip, &passes] {
+        save(&txn, counter).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

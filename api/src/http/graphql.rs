@@ -338,9 +338,18 @@ pub async fn websocket(
 
 /// The client of an HTTP request.
 pub fn client_of(request: &Request, state: &AppState) -> Client {
+    // A proxy may add its own header line rather than append to the client's, so every line
+    // is read, in order.
+    let forwarded_for: Vec<&str> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        // A line that is not text ends the trusted part of the chain.
+        .map(|value| value.to_str().unwrap_or_default())
+        .collect();
     Client::resolve(
         request.remote_addr().as_socket_addr().map(|addr| addr.ip()),
-        request.header("x-forwarded-for"),
+        &forwarded_for,
         request.header(header::USER_AGENT),
         &state.config.trusted_proxies,
     )

@@ -71,6 +71,80 @@ async fn simultaneous_wrong_guesses_are_all_counted_and_the_owner_still_gets_in(
     );
 }
 
+/// A sign-in through a proxy that added its own `X-Forwarded-For` line after the client's.
+async fn login_through(app: &TestApp, lines: [&str; 2], password: &str) -> Value {
+    app.client
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", lines[0])
+        .header("x-forwarded-for", lines[1])
+        .json(&json!({ "query": LOGIN, "variables": { "e": ADMIN_EMAIL, "p": password } }))
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+fn behind_a_proxy() -> impl FnOnce(&mut api::config::Settings) {
+    |settings| settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")]
+}
+
+#[tokio::test]
+async fn a_guesser_with_many_networks_gets_a_few_passes_through_a_lock_then_none() {
+    let app = TestApp::spawn_with(behind_a_proxy()).await;
+    app.admin().await;
+    for _ in 0..5 {
+        login_from(&app, "198.51.100.9", "wrong guess").await;
+    }
+    for n in 1..=5 {
+        assert_eq!(
+            error_code(&login_from(&app, &format!("203.0.113.{n}"), "wrong guess").await),
+            "UNAUTHENTICATED",
+            "a network with no failures may try once through the lock"
+        );
+    }
+    assert_eq!(
+        error_code(&login_from(&app, "203.0.113.6", "wrong guess").await),
+        "RATE_LIMITED",
+        "after five passes in the window the lock holds for every network"
+    );
+}
+
+#[tokio::test]
+async fn every_address_in_one_ipv6_network_counts_as_one_client() {
+    let app = TestApp::spawn_with(behind_a_proxy()).await;
+    app.admin().await;
+    for n in 1..=5 {
+        login_from(&app, &format!("2001:db8:1:2::{n}"), "wrong guess").await;
+    }
+    assert_eq!(
+        error_code(&login_from(&app, "2001:db8:1:2::99", PASSWORD).await),
+        "RATE_LIMITED",
+        "a fresh address in the guesser's /64 is the guesser"
+    );
+    let owner = login_from(&app, "2001:db8:1:3::1", PASSWORD).await;
+    assert!(
+        owner["data"]["login"]["accessToken"].is_string(),
+        "another network gets through the lock: {owner}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_cannot_choose_its_address_in_a_header_line_of_its_own() {
+    let app = TestApp::spawn_with(behind_a_proxy()).await;
+    app.admin().await;
+    for n in 1..=5 {
+        let spoofed = format!("192.0.2.{n}");
+        login_through(&app, [&spoofed, "198.51.100.7"], "wrong guess").await;
+    }
+    assert_eq!(
+        error_code(&login_through(&app, ["192.0.2.77", "198.51.100.7"], PASSWORD).await),
+        "RATE_LIMITED",
+        "every guess came from the address the proxy saw, whatever the client wrote"
+    );
+}
+
 #[tokio::test]
 async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
     let app = TestApp::spawn().await;

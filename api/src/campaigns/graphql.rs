@@ -261,7 +261,9 @@ impl Campaign {
 
     /// The evidence partners and staff recorded for the campaign's goals in its regions (all
     /// regions for a national campaign), to weigh its impact: for people signed in, with
-    /// figures drawn from fewer than three organisations withheld (except for admins).
+    /// figures drawn from fewer than three organisations withheld (except for admins). It is
+    /// an aggregate query, so it costs as much as a hundred plain fields.
+    #[graphql(complexity = 100)]
     async fn evidence(
         &self,
         ctx: &Context<'_>,

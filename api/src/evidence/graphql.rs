@@ -282,15 +282,7 @@ pub struct EvidenceFilter {
 
 impl EvidenceFilter {
     fn parse(self, every: Interval) -> ApiResult<ReportFilter> {
-        if self.to < self.from {
-            return Err(ApiError::bad_input("filter.to", "must not be before from"));
-        }
-        if (self.to - self.from).num_days() > 366 * 10 {
-            return Err(ApiError::bad_input(
-                "filter.to",
-                "a report spans ten years at most",
-            ));
-        }
+        let (from, to) = report::whole_periods(self.from, self.to, every.into())?;
         Ok(ReportFilter {
             goals: input::optional_id("filter.goalId", self.goal_id.as_ref())?.map(|id| vec![id]),
             regions: input::optional_id("filter.regionId", self.region_id.as_ref())?
@@ -299,8 +291,8 @@ impl EvidenceFilter {
                 .topic
                 .as_deref()
                 .and_then(policy_updates::normalise_topic),
-            from: self.from,
-            to: self.to,
+            from,
+            to,
             every: every.into(),
         })
     }
@@ -394,6 +386,7 @@ pub async fn campaign_evidence(
     let regions = load_one(&loaders.region_ids, campaign_id)
         .await?
         .filter(|regions| !regions.is_empty());
+    let (from, to) = report::whole_periods(from, to, every.into())?;
     let filter = ReportFilter {
         goals: Some(goals),
         regions,

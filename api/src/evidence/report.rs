@@ -1,10 +1,16 @@
 //! The trend report: observations summed per goal, region and month or quarter in one grouped
 //! query, each figure with the number of organisations it is drawn from, and withheld when
 //! that is fewer than [`MIN_ORGANISATIONS`].
+//!
+//! Two reports must not give away by their difference what each withholds: a report covers
+//! whole months or quarters only (so a shorter range cannot cut one organisation out of a
+//! period), and a report on one topic withholds a figure whose other topics, in the same goal,
+//! region and period, come from one or two organisations (that figure minus this one would
+//! show them).
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use entities::{enums::Interval, observation, observation_goal};
 use sea_orm::{
     ConnectionTrait, DbBackend, FromQueryResult,
@@ -12,7 +18,40 @@ use sea_orm::{
 };
 
 use super::MIN_ORGANISATIONS;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
+
+/// The whole months or quarters that `from` and `to` fall in: from the first day of the first
+/// to the last day of the last, ten years at most.
+pub fn whole_periods(
+    from: NaiveDate,
+    to: NaiveDate,
+    every: Interval,
+) -> ApiResult<(NaiveDate, NaiveDate)> {
+    if to < from {
+        return Err(ApiError::bad_input("filter.to", "must not be before from"));
+    }
+    if (to - from).num_days() > 366 * 10 {
+        return Err(ApiError::bad_input(
+            "filter.to",
+            "a report spans ten years at most",
+        ));
+    }
+    let months = match every {
+        Interval::Month => 1,
+        Interval::Quarter => 3,
+    };
+    let start_of = |date: NaiveDate| {
+        let month0 = (date.month0() / months) * months;
+        NaiveDate::from_ymd_opt(date.year(), month0 + 1, 1)
+    };
+    let first = start_of(from);
+    let last = start_of(to)
+        .and_then(|start| start.checked_add_months(Months::new(months)))
+        .and_then(|next| next.pred_opt());
+    first
+        .zip(last)
+        .ok_or_else(|| ApiError::bad_input("filter.to", "is outside the dates a report covers"))
+}
 
 /// Which observations a report sums.
 #[derive(Debug, Clone)]
@@ -68,11 +107,26 @@ pub async fn build(
     unsuppressed: bool,
 ) -> ApiResult<Vec<Series>> {
     let backend = db.get_database_backend();
-    let statement = backend.build(&grouped(backend, filter));
+    let topic = filter.topic.as_deref().map(Topic::Is).unwrap_or(Topic::Any);
+    let statement = backend.build(&grouped(backend, filter, topic));
     let rows = Row::find_by_statement(statement).all(db).await?;
+    let other_topics = match (&filter.topic, unsuppressed) {
+        (Some(topic), false) => {
+            let statement = backend.build(&grouped(backend, filter, Topic::IsNot(topic)));
+            Row::find_by_statement(statement).all(db).await?
+        }
+        _ => Vec::new(),
+    };
+    let few_elsewhere: std::collections::HashSet<(i64, Option<i64>, String)> = other_topics
+        .into_iter()
+        .filter(|row| row.organisations < MIN_ORGANISATIONS)
+        .map(|row| (row.goal_id, row.region_id, row.period))
+        .collect();
     let mut series: BTreeMap<(i64, Option<i64>), Vec<Point>> = BTreeMap::new();
     for row in rows {
-        let shown = unsuppressed || row.organisations >= MIN_ORGANISATIONS;
+        let cell = (row.goal_id, row.region_id, row.period.clone());
+        let shown = unsuppressed
+            || (row.organisations >= MIN_ORGANISATIONS && !few_elsewhere.contains(&cell));
         series
             .entry((row.goal_id, row.region_id))
             .or_default()
@@ -97,7 +151,15 @@ pub async fn build(
 
 /// `SELECT goal, region, period, SUM(people), COUNT(*), COUNT(DISTINCT organisation) … GROUP BY
 /// goal, region, period`. The charity's own observations count as one organisation.
-fn grouped(backend: DbBackend, filter: &ReportFilter) -> SelectStatement {
+/// Which topics a grouped query counts.
+#[derive(Clone, Copy)]
+enum Topic<'a> {
+    Any,
+    Is(&'a str),
+    IsNot(&'a str),
+}
+
+fn grouped(backend: DbBackend, filter: &ReportFilter, topic: Topic<'_>) -> SelectStatement {
     let column = |name: observation::Column| Expr::col((observation::Entity, name));
     let period = Expr::cust(period_start(backend, filter.every));
     let organisation = Func::coalesce([column(observation::Column::PartnerId), Expr::val(0)]);
@@ -147,8 +209,14 @@ fn grouped(backend: DbBackend, filter: &ReportFilter) -> SelectStatement {
     if let Some(regions) = &filter.regions {
         query.and_where(column(observation::Column::RegionId).is_in(regions.iter().copied()));
     }
-    if let Some(topic) = &filter.topic {
-        query.and_where(column(observation::Column::Topic).eq(topic.as_str()));
+    match topic {
+        Topic::Any => {}
+        Topic::Is(topic) => {
+            query.and_where(column(observation::Column::Topic).eq(topic));
+        }
+        Topic::IsNot(topic) => {
+            query.and_where(column(observation::Column::Topic).ne(topic));
+        }
     }
     query
         .add_group_by([
@@ -179,5 +247,26 @@ fn period_start(backend: DbBackend, every: Interval) -> &'static str {
             "printf('%s-%02d-01', strftime('%Y', observations.period_start), \
              ((CAST(strftime('%m', observations.period_start) AS INTEGER) - 1) / 3) * 3 + 1)"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use entities::enums::Interval;
+
+    use super::whole_periods;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_report_covers_whole_periods() {
+        let month = whole_periods(day("2026-03-14"), day("2026-04-02"), Interval::Month);
+        assert_eq!(month.ok(), Some((day("2026-03-01"), day("2026-04-30"))));
+        let quarter = whole_periods(day("2026-02-14"), day("2026-11-02"), Interval::Quarter);
+        assert_eq!(quarter.ok(), Some((day("2026-01-01"), day("2026-12-31"))));
+        assert!(whole_periods(day("2026-02-14"), day("2026-02-01"), Interval::Month).is_err());
     }
 }

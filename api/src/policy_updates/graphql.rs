@@ -234,6 +234,8 @@ impl PolicyUpdate {
     }
 
     /// The trend figures staff attached to the update, with small ones withheld; null if none.
+    /// It is an aggregate query, so it costs as much as a hundred plain fields.
+    #[graphql(complexity = 100)]
     async fn evidence(
         &self,
         ctx: &Context<'_>,

@@ -431,3 +431,66 @@ async fn a_campaign_weighs_its_evidence_and_an_update_can_carry_it_to_the_public
         "the public reads the attached figures, with the small ones withheld"
     );
 }
+
+#[tokio::test]
+async fn two_reports_cannot_be_subtracted_to_show_what_each_withholds() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    for member in 0..3 {
+        record(
+            &app,
+            &w.members[member],
+            observation(&w, "Refused accommodation.", 10, "2026-03-02"),
+        )
+        .await;
+    }
+    let mut work = observation(&w, "Waited a year for permission to work.", 4, "2026-03-25");
+    work["topic"] = json!("Right to work");
+    record(&app, &w.staff, work).await;
+    let month = |from: &str, to: &str, topic: Option<&str>| json!({ "f": { "from": from, "to": to, "regionId": w.north_west, "topic": topic }, "e": "MONTH" });
+    let whole = app
+        .ok(
+            Some(&w.staff.access_token),
+            REPORT,
+            month("2026-03-01", "2026-03-31", None),
+        )
+        .await;
+    assert_eq!(
+        whole["evidenceReport"]["series"][0]["points"][0]["organisations"], 4,
+        "four organisations in March"
+    );
+    let cut_short = app
+        .ok(
+            Some(&w.staff.access_token),
+            REPORT,
+            month("2026-03-01", "2026-03-10", None),
+        )
+        .await;
+    assert_eq!(
+        cut_short["evidenceReport"]["series"][0]["points"],
+        whole["evidenceReport"]["series"][0]["points"],
+        "a range that ends mid-month covers the whole month, so it cannot leave one organisation out"
+    );
+    let one_topic = app
+        .ok(
+            Some(&w.staff.access_token),
+            REPORT,
+            month("2026-03-01", "2026-03-31", Some("emergency accommodation")),
+        )
+        .await;
+    assert_eq!(
+        one_topic["evidenceReport"]["series"][0]["points"][0]["suppressed"], true,
+        "three organisations, but March minus this topic would show the one other organisation"
+    );
+    let admin = app
+        .ok(
+            Some(&w.admin.access_token),
+            REPORT,
+            month("2026-03-01", "2026-03-31", Some("emergency accommodation")),
+        )
+        .await;
+    assert_eq!(
+        admin["evidenceReport"]["series"][0]["points"][0]["organisations"], 3,
+        "admins see every figure"
+    );
+}

@@ -242,15 +242,17 @@ impl ObservationInput {
             ));
         }
         let summary = input::required_text("summary", &self.summary, MAX_SUMMARY_LEN)?;
-        if let Some(found) = detectors::find_personal(&summary) {
-            return Err(ApiError::bad_input(
-                "summary",
-                format!(
-                    "looks like it holds {}: observations are about what you see in aggregate, \
-                     never about one person",
-                    found.describe()
-                ),
-            ));
+        for (field, text) in [("topic", &self.topic), ("summary", &summary)] {
+            if let Some(found) = detectors::find_personal(text) {
+                return Err(ApiError::bad_input(
+                    field,
+                    format!(
+                        "looks like it holds {}: observations are about what you see in \
+                         aggregate, never about one person",
+                        found.describe()
+                    ),
+                ));
+            }
         }
         Ok(NewObservation {
             goal_ids,

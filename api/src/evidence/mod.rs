@@ -216,12 +216,16 @@ pub async fn correct(
     state: &AppState,
     actor: &Actor,
     id: i64,
-    corrected: NewObservation,
+    mut corrected: NewObservation,
 ) -> ApiResult<observation::Model> {
     let now = state.now();
     check_references(&state.db, &corrected).await?;
     let txn = db::begin_write(&state.db).await?;
     let current = lock_editable(&txn, actor, id).await?;
+    // Left out, the region stays as it was (as recording fills it in when left out).
+    if corrected.region_id.is_none() {
+        corrected.region_id = current.region_id;
+    }
     if corrected.region_id != current.region_id && !actor.is_admin() && actor.is_staff() {
         return Err(ApiError::Forbidden(
             "staff keep observations within their own region",

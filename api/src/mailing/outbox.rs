@@ -549,10 +549,12 @@ async fn renew(state: &AppState, lease: &str) {
 /// at a time anyway.
 async fn take_due(state: &AppState, lease: &str) -> ApiResult<Vec<outbox::Model>> {
     let now = state.now();
+    give_up_on_abandoned(state, now).await?;
     let due = Query::select()
         .column(outbox::Column::Id)
         .from(outbox::Entity)
         .and_where(outbox::Column::Status.eq(MailStatus::Pending.to_value()))
+        .and_where(outbox::Column::Attempts.lt(MAX_ATTEMPTS))
         .and_where(outbox::Column::NextAttemptAt.lte(now))
         .cond_where(
             Condition::any()
@@ -577,6 +579,34 @@ async fn take_due(state: &AppState, lease: &str) -> ApiResult<Vec<outbox::Model>
         .await?;
     txn.commit().await?;
     Ok(taken)
+}
+
+/// A message whose every attempt ended with its worker gone (the lease ran out, no outcome
+/// recorded) is given up: something in sending it may be what kills the worker.
+async fn give_up_on_abandoned(state: &AppState, now: DateTime<Utc>) -> ApiResult<()> {
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Status,
+            Expr::val(MailStatus::Dead.to_value()),
+        )
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::val("every attempt ended with the worker gone before it finished"),
+        )
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::LeaseToken,
+            Expr::val(Option::<String>::None),
+        )
+        .filter(outbox::Column::Status.eq(MailStatus::Pending))
+        .filter(outbox::Column::Attempts.gte(MAX_ATTEMPTS))
+        .filter(outbox::Column::LockedUntil.lt(now))
+        .exec(&state.db)
+        .await?;
+    Ok(())
 }
 
 /// Sends one message (one row, or a subscriber's digest rows) and records the outcome.

@@ -108,13 +108,31 @@ fn nesting(line: &str) -> usize {
         .map(|c| if c == '\t' { 4 } else { 1 })
         .sum();
     let mut markers = 0;
-    let mut chars = line.trim_start().chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '>' => markers += 1,
-            ' ' | '\t' => {}
-            '-' | '*' | '+' if matches!(chars.peek(), Some(' ' | '\t')) => markers += 1,
-            _ => break,
+    let mut rest = line.trim_start();
+    loop {
+        let after_marker = match rest.chars().next() {
+            Some('>') => Some(&rest[1..]),
+            Some(' ' | '\t') => {
+                rest = &rest[1..];
+                continue;
+            }
+            Some('-' | '*' | '+') => Some(&rest[1..]).filter(|after| opens_item(after)),
+            // An ordered item: up to nine digits, then `.` or `)`.
+            Some('0'..='9') => {
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                let after = &rest[digits..];
+                (digits <= 9 && after.starts_with(['.', ')']))
+                    .then(|| &after[1..])
+                    .filter(|after| opens_item(after))
+            }
+            _ => None,
+        };
+        match after_marker {
+            Some(after) => {
+                markers += 1;
+                rest = after;
+            }
+            None => break,
         }
     }
     if markers == 0 {
@@ -122,6 +140,11 @@ fn nesting(line: &str) -> usize {
     } else {
         markers + indent / 2
     }
+}
+
+/// A list marker opens an item when a space or tab (or the end of the line) follows it.
+fn opens_item(after: &str) -> bool {
+    after.is_empty() || after.starts_with([' ', '\t'])
 }
 
 /// Tags as stored: lower case, words joined by hyphens, letters and digits only.

@@ -186,6 +186,14 @@ async fn text_that_looks_personal_is_refused_and_look_alikes_pass() {
         .await;
         assert!(accepted["errors"].is_null(), "{summary}: {accepted}");
     }
+    let mut in_the_topic = observation(&w, "Refused accommodation.", 5, "2026-03-01");
+    in_the_topic["topic"] = json!("Case B1234567");
+    let refused = record(&app, &w.members[0], in_the_topic).await;
+    assert_eq!(
+        (error_code(&refused), error_field(&refused)),
+        ("BAD_USER_INPUT", "topic"),
+        "the topic is checked too: {refused}"
+    );
 }
 
 #[tokio::test]

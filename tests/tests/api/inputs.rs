@@ -82,6 +82,21 @@ async fn deeply_nested_markdown_is_refused_before_it_is_rendered() {
         )
         .await;
     assert_eq!(error_field(&deep_lists), "body", "{deep_lists}");
+    for marker in ["1. ", "1) "] {
+        let numbered = app
+            .gql(
+                Some(&admin.access_token),
+                create,
+                json!({ "i": { "title": "Numbered", "summary": "s", "kind": "RESOURCE",
+                               "body": marker.repeat(5_000) } }),
+            )
+            .await;
+        assert_eq!(
+            error_field(&numbered),
+            "body",
+            "numbered lists nest too: {numbered}"
+        );
+    }
     let ordinary = app
         .ok(
             Some(&admin.access_token),

@@ -167,6 +167,41 @@ async fn write_invitation(
     Ok(created)
 }
 
+/// A newer invitation to the same address replaces any still waiting, but only those the
+/// inviter could have sent (and so could withdraw): staff cannot cancel an admin's.
+async fn replace_waiting(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    email: &EmailAddress,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let waiting = invitation::Entity::find()
+        .filter(invitation::Column::Email.eq(email.as_str()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .all(txn)
+        .await?;
+    for existing in &waiting {
+        let partner = match existing.partner_id {
+            Some(id) => partner::Entity::find_by_id(id).one(txn).await?,
+            None => None,
+        };
+        if !can_invite(actor, membership_of(existing)?, partner.as_ref()) {
+            return Err(ApiError::Conflict(
+                "another invitation to this address is waiting, and only whoever sent it (or \
+                 an admin) can replace it"
+                    .to_owned(),
+            ));
+        }
+    }
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+        .filter(invitation::Column::Id.is_in(waiting.iter().map(|row| row.id)))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// Writes an invitation (permission already checked) and queues its email, inside the caller's
 /// transaction; the caller wakes the mail workers once it commits.
 pub async fn invitation_in(
@@ -178,14 +213,7 @@ pub async fn invitation_in(
 ) -> ApiResult<invitation::Model> {
     let now = state.now();
     ensure_no_account(txn, email).await?;
-    // A newer invitation to the same address replaces any still waiting.
-    invitation::Entity::update_many()
-        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
-        .filter(invitation::Column::Email.eq(email.as_str()))
-        .filter(invitation::Column::AcceptedAt.is_null())
-        .filter(invitation::Column::RevokedAt.is_null())
-        .exec(txn)
-        .await?;
+    replace_waiting(txn, actor, email, now).await?;
     let token = tokens::new_opaque_token();
     let created = invitation::Entity::insert(invitation::ActiveModel {
         email: Set(email.as_str().to_owned()),

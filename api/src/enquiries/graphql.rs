@@ -18,7 +18,10 @@ use sea_orm::{
 use super::{EnquiryAccess, MAX_MESSAGE_LEN, NewEnquiry};
 use crate::{
     accounts::graphql::{User, user_by_id},
-    auth::{graphql::client_of, visible::Visible},
+    auth::{
+        graphql::client_of,
+        visible::{AccessRule, Visible},
+    },
     campaigns::graphql::{AdvocacyGoal, goals_by_id},
     graphql::{
         context::{ContextExt, load_one},
@@ -28,7 +31,7 @@ use crate::{
     },
     input::{self, EmailAddress},
     partners::{
-        self,
+        self, PartnerAccess,
         graphql::{Partner, PartnerKind, PartnerStatus, partner_by_id},
     },
     regions::graphql::{Region, region_by_id},
@@ -115,7 +118,23 @@ pub struct Found {
     name: String,
     matched_on: DuplicateMatch,
     partner: Option<partner::Model>,
-    enquiry_id: Option<i64>,
+    enquiry: Option<enquiry::Model>,
+}
+
+impl Found {
+    /// Whether the viewer may see what it looks like (another region's enquiry is not theirs
+    /// to read).
+    fn visible_to(&self, viewer: &crate::auth::Viewer) -> bool {
+        let partner_shown = self
+            .partner
+            .as_ref()
+            .is_none_or(|row| PartnerAccess::grant(viewer, row, &()).is_some());
+        let enquiry_shown = self
+            .enquiry
+            .as_ref()
+            .is_none_or(|row| EnquiryAccess::grant(viewer, row, &()).is_some());
+        partner_shown && enquiry_shown
+    }
 }
 
 impl Loader<Likeness> for Duplicates {
@@ -158,7 +177,7 @@ impl Loader<Likeness> for Duplicates {
                             name: row.name.clone(),
                             matched_on,
                             partner: Some(row.clone()),
-                            enquiry_id: None,
+                            enquiry: None,
                         })
                     })
                     .collect();
@@ -176,7 +195,7 @@ impl Loader<Likeness> for Duplicates {
                                 name: row.organisation_name.clone(),
                                 matched_on,
                                 partner: None,
-                                enquiry_id: Some(row.id),
+                                enquiry: Some(row.clone()),
                             })
                         }),
                 );
@@ -209,7 +228,7 @@ impl LikelyDuplicate {
 
     /// The other open enquiry it looks like, if it is one.
     async fn enquiry_id(&self) -> Option<ID> {
-        self.0.enquiry_id.map(|id| ID(id.to_string()))
+        self.0.enquiry.as_ref().map(|row| ID(row.id.to_string()))
     }
 }
 
@@ -285,7 +304,12 @@ impl PartnershipEnquiry {
         )
         .await?
         .unwrap_or_default();
-        Ok(found.into_iter().map(LikelyDuplicate).collect())
+        let viewer = ctx.viewer();
+        Ok(found
+            .into_iter()
+            .filter(|found| found.visible_to(viewer))
+            .map(LikelyDuplicate)
+            .collect())
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -349,3 +349,51 @@ async fn the_confirmation_expires() {
         ("BAD_USER_INPUT", "token")
     );
 }
+
+#[tokio::test]
+async fn a_likely_duplicate_in_another_region_is_not_named_to_staff_who_cannot_read_it() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    asked_and_confirmed(
+        &app,
+        &w,
+        enquiry(
+            "St John's Welcome",
+            "grace@stjohns.example.org",
+            Some(&w.north_west),
+        ),
+    )
+    .await;
+    asked_and_confirmed(
+        &app,
+        &w,
+        enquiry(
+            "St John's London",
+            "ade@stjohns.example.org",
+            Some(&w.london),
+        ),
+    )
+    .await;
+    let london = app
+        .ok(Some(&w.london_staff.access_token), LIST, json!({}))
+        .await;
+    let node = &london["partnershipEnquiries"]["edges"][0]["node"];
+    assert_eq!(node["organisationName"], "St John's London");
+    assert_eq!(
+        node["likelyDuplicates"],
+        json!([]),
+        "the North West enquiry is not London's to read"
+    );
+    let admin = app
+        .ok(
+            Some(&w.admin.access_token),
+            LIST,
+            json!({ "f": { "regionId": w.london } }),
+        )
+        .await;
+    assert_eq!(
+        admin["partnershipEnquiries"]["edges"][0]["node"]["likelyDuplicates"][0]["name"],
+        "St John's Welcome",
+        "admins see it"
+    );
+}

@@ -197,6 +197,46 @@ async fn a_new_invitation_replaces_the_one_still_waiting() {
 }
 
 #[tokio::test]
+async fn staff_cannot_replace_an_admins_invitation_to_the_same_address() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let region = app.region_id("north-west").await;
+    let staff = app
+        .staff(&admin, "north-west", "ben@charity.example.org")
+        .await;
+    let partner = app
+        .partner(
+            &admin,
+            json!({ "name": "Bolton Welcome Hub", "regionId": region }),
+        )
+        .await;
+    let as_staff = invite(
+        &app,
+        &admin.access_token,
+        json!({ "email": "amina@charity.example.org", "role": "STAFF", "regionId": region }),
+    )
+    .await;
+    let replaced = invite(
+        &app,
+        &staff.access_token,
+        json!({ "email": "amina@charity.example.org", "role": "PARTNER", "partnerId": partner }),
+    )
+    .await;
+    assert_eq!(error_code(&replaced), "CONFLICT", "{replaced}");
+    let accepted = app
+        .ok(
+            None,
+            ACCEPT,
+            json!({ "t": accept_token(&app, &as_staff).await, "n": "Amina", "p": PASSWORD }),
+        )
+        .await;
+    assert_eq!(
+        accepted["acceptInvitation"]["user"]["role"], "STAFF",
+        "the admin's invitation still stands"
+    );
+}
+
+#[tokio::test]
 async fn a_revoked_invitation_no_longer_opens_an_account() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;

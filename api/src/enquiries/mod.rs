@@ -133,12 +133,13 @@ pub async fn request(state: &AppState, new: NewEnquiry, client: &Client) -> ApiR
     let link = state
         .config
         .link("/enquiries/confirm", &[("token", &token)]);
+    // Only our own words: anyone can ask on behalf of any address, so nothing they typed is
+    // sent to an address that has not confirmed it wants our mail.
     let letter = format!(
-        "Thank you for asking to work with us as {}.\n\n\
+        "Thank you for asking to work with us.\n\n\
          To send your enquiry to our team, open this link and press the button (it works for \
          {} days):\n{link}\n\n\
          If you did not ask, ignore this email: nothing more will happen.",
-        created.organisation_name,
         CONFIRMATION_TTL.num_days()
     );
     outbox::enqueue_written_kind(

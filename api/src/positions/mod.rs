@@ -212,14 +212,22 @@ pub async fn current_version(
     conn: &impl ConnectionTrait,
     position: &position::Model,
 ) -> ApiResult<position_version::Model> {
+    version_numbered(conn, position, position.current_version).await
+}
+
+async fn version_numbered(
+    conn: &impl ConnectionTrait,
+    position: &position::Model,
+    number: i32,
+) -> ApiResult<position_version::Model> {
     position_version::Entity::find()
         .filter(position_version::Column::PositionId.eq(position.id))
-        .filter(position_version::Column::Number.eq(position.current_version))
+        .filter(position_version::Column::Number.eq(number))
         .one(conn)
         .await?
         .ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!(
-                "position {} has no current version",
+                "position {} has no version {number}",
                 position.id
             ))
         })
@@ -337,20 +345,25 @@ pub async fn respond(
     if campaign.status == CampaignStatus::Draft {
         return Err(ApiError::NotFound("position"));
     }
-    if version != current.current_version {
+    // The current text is answered; while a revision waits, a backer of the published text
+    // may still decline (withdraw from) that one.
+    let withdrawing_from_published = version != current.current_version
+        && decision == ApprovalDecision::Decline
+        && current.published_version == Some(version);
+    if version != current.current_version && !withdrawing_from_published {
         return Err(ApiError::Conflict(format!(
             "the text has changed since version {version}; read version {} before answering",
             current.current_version
         )));
     }
-    let version = current_version(&txn, &current).await?;
+    let version = version_numbered(&txn, &current, version).await?;
     let request = position_approval::Entity::find()
         .filter(position_approval::Column::VersionId.eq(version.id))
         .filter(position_approval::Column::PartnerId.eq(partner_id))
         .one(&txn)
         .await?
         .ok_or(ApiError::Forbidden(
-            "your organisation has not been asked to approve the current text",
+            "your organisation has not been asked to approve this text",
         ))?;
     let mut row: position_approval::ActiveModel = request.into();
     row.decision = Set(Some(decision));

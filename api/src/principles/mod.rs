@@ -219,12 +219,12 @@ pub async fn sign(
             let link = state
                 .config
                 .link("/principles/confirm", &[("token", &token)]);
+            // Only our own words: anyone can sign on behalf of any address.
             let letter = format!(
-                "Thank you for signing the Asylum Early Action principles for {}.\n\n\
+                "Thank you for signing the Asylum Early Action principles.\n\n\
                  To confirm your signature, open this link and press the button:\n{link}\n\n\
                  Our team then looks at it and writes to you. If you did not sign, ignore this \
-                 email.",
-                created.organisation_name
+                 email."
             );
             outbox::enqueue_written_kind(
                 &txn,

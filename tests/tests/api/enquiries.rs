@@ -30,6 +30,10 @@ fn enquiry(name: &str, email: &str, region: Option<&str>) -> Value {
 /// Asks, then confirms from the emailed link's page; returns the enquiry's id as staff see it.
 async fn asked_and_confirmed(app: &TestApp, w: &World, input: Value) -> Value {
     let email = input["contactEmail"].as_str().expect("an email").to_owned();
+    let name = input["organisationName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let before = app.mail_to(&email).len();
     let asked = app.ok(None, REQUEST, json!({ "i": input })).await;
     assert!(
@@ -38,6 +42,10 @@ async fn asked_and_confirmed(app: &TestApp, w: &World, input: Value) -> Value {
             .is_some_and(|message| message.contains("Check your inbox"))
     );
     let mail = app.wait_for_mail(&email, before + 1).await;
+    assert!(
+        !mail.last().is_some_and(|mail| mail.contains(&name)),
+        "nothing the asker typed goes to an address that has not confirmed"
+    );
     let url = link(mail.last().expect("the confirmation"), "/enquiries/confirm");
     assert!(url.contains("/enquiries/confirm?token="), "{url}");
     let page = app.client.get(&url).send().await.expect("the page");

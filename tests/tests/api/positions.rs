@@ -460,3 +460,34 @@ async fn an_answer_must_name_the_version_it_approves() {
         .await;
     assert_eq!(error_code(&unnamed), "GRAPHQL_VALIDATION_FAILED");
 }
+
+/// While a revision waits for approvals, a backer of the published text can still withdraw
+/// from it; approving the old text is refused.
+#[tokio::test]
+async fn a_backer_can_withdraw_from_the_published_text_while_a_revision_waits() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let position = w
+        .position(&app, &campaign, "PARTNER_BACKED", "Work is a right.")
+        .await;
+    w.request_approval(&app, &position, &[0, 1]).await;
+    w.respond(&app, 0, &position, "APPROVE", 1).await;
+    w.respond(&app, 1, &position, "APPROVE", 1).await;
+    w.publish(&app, &position).await;
+    w.revise(&app, &position, "Work is a right, after three months.")
+        .await;
+
+    let approving_old = w.respond(&app, 1, &position, "APPROVE", 1).await;
+    assert_eq!(error_code(&approving_old), "CONFLICT", "{approving_old}");
+    let withdrawn = w.respond(&app, 1, &position, "DECLINE", 1).await;
+    assert!(withdrawn["errors"].is_null(), "{withdrawn}");
+    let public = app
+        .ok(
+            None,
+            "query($id: ID!) { position(id: $id) { backers { name } } }",
+            json!({ "id": position }),
+        )
+        .await;
+    assert_eq!(names(&public["position"]["backers"]), [PARTNER_NAMES[0]]);
+}

@@ -286,14 +286,17 @@ async fn statements_for_evidence(organisations: usize, per_organisation: usize) 
 async fn the_evidence_page_costs_the_same_for_few_and_many_observations() {
     let few = statements_for_evidence(1, 1).await;
     let many = statements_for_evidence(4, 5).await;
-    assert_eq!(
-        few, many,
-        "statements for 1 observation: {few}, for 20: {many}"
-    );
     // Session check; the report and its goals; the observations page and count, their goals,
     // organisations, recorders and revisions; the enquiries page and count, their goals and
-    // likely duplicates (partners, then enquiries).
-    assert!(few <= 16, "{few} statements");
+    // likely duplicates (partners, then enquiries). The observations' and the enquiries' goals
+    // are looked up through one loader, in one batch or two depending on which list's links
+    // arrive first: 15 or 16, for one observation as for twenty.
+    for (observations, used) in [(1, few), (20, many)] {
+        assert!(
+            (15..=16).contains(&used),
+            "statements for {observations} observations: {used}"
+        );
+    }
 }
 
 const EARLY_ACTION_PAGE: &str = "{

@@ -7,7 +7,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    Statement, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -86,6 +86,23 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     };
     db.begin_with_options(options).await
+}
+
+/// Makes writers that pass the same `key` take turns until their transactions end: on
+/// PostgreSQL a transaction-scoped advisory lock on the key's hash; SQLite's write transactions
+/// take turns already. For check-then-insert rules no constraint can express (at most three
+/// enquiries an hour from one address, one waiting invitation replacing another).
+pub async fn take_turns(txn: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        [key.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Replaces the rows of a link table that belong to one parent with `rows`.

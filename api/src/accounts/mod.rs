@@ -175,6 +175,7 @@ async fn replace_waiting(
     email: &EmailAddress,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
+    db::take_turns(txn, &format!("invitation {}", email.as_str())).await?;
     let waiting = invitation::Entity::find()
         .filter(invitation::Column::Email.eq(email.as_str()))
         .filter(invitation::Column::AcceptedAt.is_null())

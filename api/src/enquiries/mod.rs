@@ -93,6 +93,7 @@ pub async fn request(state: &AppState, new: NewEnquiry, client: &Client) -> ApiR
         crate::regions::existing(&state.db, "regionId", region_id).await?;
     }
     let txn = db::begin_write(&state.db).await?;
+    db::take_turns(&txn, &format!("enquiry {}", new.contact_email.as_str())).await?;
     let recent = enquiry::Entity::find()
         .filter(enquiry::Column::ContactEmail.eq(new.contact_email.as_str()))
         .filter(enquiry::Column::CreatedAt.gt(now - ADDRESS_WINDOW))

@@ -276,3 +276,28 @@ async fn simultaneous_opt_ins_are_announced_with_every_count_once() {
     counts.sort_by_key(|count| count.as_u64());
     assert_eq!(counts, [1, 2, 3, 4, 5].map(Value::from));
 }
+
+#[tokio::test]
+async fn simultaneous_enquiries_from_one_address_are_held_to_three_an_hour() {
+    let app = TestApp::spawn().await;
+    let asks = (0..6).map(|n| {
+        app.gql(
+            None,
+            "mutation($i: RequestPartnershipInput!) { requestPartnership(input: $i) { message } }",
+            json!({ "i": { "organisationName": format!("Group {n}"), "contactName": "Ann",
+                           "contactEmail": "ann@flood.example.org", "message": "May we join?" } }),
+        )
+    });
+    for answer in join_all(asks).await {
+        assert!(
+            answer["errors"].is_null(),
+            "the answer never tells: {answer}"
+        );
+    }
+    app.wait_for_outbox_idle().await;
+    assert_eq!(
+        app.mail_to("ann@flood.example.org").len(),
+        3,
+        "an address is sent at most three confirmation requests an hour, however they arrive"
+    );
+}

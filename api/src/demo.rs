@@ -237,11 +237,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         crate::enquiries::demo::seed(state, region_id(&state.db, "north-west").await?).await?;
     let added_observations = crate::evidence::demo::seed(state, &observers(state).await?).await?;
     let added_signatories = crate::principles::demo::seed(state).await?;
+    let added_sessions = crate::training::demo::seed(state).await?;
     println!(
         "Added {added_partners} partner organisations, {added_accounts} accounts, \
          {added_campaigns} campaigns, {added_updates} policy updates, {added_subscribers} \
          subscribers, {added_enquiries} partnership enquiries, {added_observations} \
-         observations and {added_signatories} Early Action signatories."
+         observations, {added_signatories} Early Action signatories and {added_sessions} \
+         training sessions."
     );
     if added_accounts > 0 {
         println!("Demo accounts (staff: *@staff.example.org) share this password: {password}");

@@ -42,6 +42,15 @@ pub enum Event {
     MailQueued,
     /// A policy update was scheduled for later: the announcers wake up to note its time.
     UpdateScheduled,
+    /// Seats were taken or freed in a training session.
+    #[serde(rename_all = "camelCase")]
+    TrainingSeatsChanged {
+        session_id: i64,
+        seats_left: i64,
+        waitlisted: i64,
+    },
+    /// A training session was published: the reminder workers wake up to note its time.
+    TrainingScheduled,
     /// A signatory's next invitation to reassess was set: the reminders wake up to note it.
     ReassessmentScheduled,
 }

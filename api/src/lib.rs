@@ -25,6 +25,7 @@ pub mod regions;
 pub mod spreadsheet;
 pub mod state;
 pub mod support_requests;
+pub mod training;
 
 use std::{future::Future, sync::Arc};
 
@@ -93,6 +94,13 @@ impl Started {
             |event| matches!(event, events::Event::ReassessmentScheduled),
             |state| async move { principles::reminders::invite_due(&state).await },
         ));
+        let training_reminders = tokio::spawn(run_when_due(
+            self.state.clone(),
+            stopping.clone(),
+            "reminding attendees of tomorrow's training",
+            |event| matches!(event, events::Event::TrainingScheduled),
+            |state| async move { training::reminders::remind_due(&state).await },
+        ));
         let mailer = mailing::outbox::Mailer::from_config(&self.state.config)
             .map_err(std::io::Error::other)?;
         let postman = self.state.config.mail_worker.then(|| {
@@ -116,6 +124,7 @@ impl Started {
         let _ = relay.await;
         let _ = announcer.await;
         let _ = reminders.await;
+        let _ = training_reminders.await;
         if let Some(postman) = postman {
             let _ = postman.await;
         }

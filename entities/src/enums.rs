@@ -320,3 +320,114 @@ pub enum PracticeLevel {
     #[sea_orm(string_value = "EMBEDDED")]
     Embedded,
 }
+
+/// What a training session is about.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TrainingTopic {
+    #[sea_orm(string_value = "ADVOCACY")]
+    Advocacy,
+    #[sea_orm(string_value = "CAMPAIGNING")]
+    Campaigning,
+    #[sea_orm(string_value = "ASYLUM_SYSTEM")]
+    AsylumSystem,
+    #[sea_orm(string_value = "EARLY_ACTION")]
+    EarlyAction,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TrainingFormat {
+    #[sea_orm(string_value = "IN_PERSON")]
+    InPerson,
+    #[sea_orm(string_value = "ONLINE")]
+    Online,
+    #[sea_orm(string_value = "HYBRID")]
+    Hybrid,
+}
+
+/// Who may book: members of partner organisations, or anyone.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TrainingAudience {
+    #[sea_orm(string_value = "PARTNERS")]
+    Partners,
+    #[sea_orm(string_value = "PUBLIC")]
+    Public,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TrainingStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "PUBLISHED")]
+    Published,
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// Where one attendee's seat stands. UNCONFIRMED: a public booking whose emailed link has not
+/// been followed yet (it holds nothing).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AttendeeStatus {
+    #[sea_orm(string_value = "UNCONFIRMED")]
+    Unconfirmed,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    #[sea_orm(string_value = "WAITLISTED")]
+    Waitlisted,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Attendance {
+    #[sea_orm(string_value = "ATTENDED")]
+    Attended,
+    #[sea_orm(string_value = "NO_SHOW")]
+    NoShow,
+}
+
+/// What a training session is linked to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TrainingLinkKind {
+    #[sea_orm(string_value = "CAMPAIGN")]
+    Campaign,
+    #[sea_orm(string_value = "GOAL")]
+    Goal,
+    #[sea_orm(string_value = "PRINCIPLE")]
+    Principle,
+}

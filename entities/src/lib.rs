@@ -42,4 +42,8 @@ pub mod subscriber_campaign;
 pub mod subscriber_topic;
 pub mod support_request;
 pub mod suppression;
+pub mod training_attendee;
+pub mod training_booking;
+pub mod training_session;
+pub mod training_session_link;
 pub mod user;

@@ -28,6 +28,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// An iCalendar entry sent with the message (training bookings).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub calendar: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261128_000004_mailing_list;
 mod m20261201_000005_hardening;
 mod m20261201_000006_enquiries_and_evidence;
 mod m20261201_000007_early_action;
+mod m20261201_000008_training;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_hardening::Migration),
             Box::new(m20261201_000006_enquiries_and_evidence::Migration),
             Box::new(m20261201_000007_early_action::Migration),
+            Box::new(m20261201_000008_training::Migration),
         ]
     }
 }

@@ -32,6 +32,7 @@ use crate::{
     regions::graphql::{RegionDirectory, RegionQuery},
     state::AppState,
     support_requests::graphql::{SupportRequestMutation, SupportRequestQuery},
+    training::graphql::{TrainingLoaders, TrainingMutation, TrainingQuery, TrainingSubscription},
 };
 
 /// Deep enough for the standard introspection query GraphiQL sends.
@@ -55,6 +56,7 @@ pub struct Query(
     EnquiryQuery,
     EvidenceQuery,
     PrincipleQuery,
+    TrainingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -71,10 +73,15 @@ pub struct Mutation(
     EnquiryMutation,
     EvidenceMutation,
     PrincipleMutation,
+    TrainingMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(JointActionSubscription, PolicyUpdateSubscription);
+pub struct Subscription(
+    JointActionSubscription,
+    PolicyUpdateSubscription,
+    TrainingSubscription,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -106,6 +113,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .data(Arc::new(EnquiryLoaders::new(db)))
         .data(Arc::new(EvidenceLoaders::new(db)))
         .data(Arc::new(PrincipleLoaders::new(db)))
+        .data(Arc::new(TrainingLoaders::new(db)))
         .data(state)
         .finish()
 }

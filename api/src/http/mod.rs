@@ -7,6 +7,7 @@ mod pages;
 mod server;
 pub mod socket;
 mod subscriptions;
+mod training;
 
 pub use server::serve;
 
@@ -70,6 +71,15 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
         .at(
             "/principles/manage/withdraw",
             post(pages::withdraw_signature),
+        )
+        .at("/feeds/training.ics", get(training::training_feed))
+        .at(
+            "/training/confirm",
+            get(training::confirm_page).post(training::confirm),
+        )
+        .at(
+            "/training/cancel",
+            get(training::cancel_page).post(training::cancel),
         )
         .at("/ready", get(ready))
         .at(

@@ -8,7 +8,7 @@ use entities::{enums::MailKind, outbox, policy_update, subscriber, suppression};
 use lettre::{
     Message,
     message::{
-        MessageBuilder,
+        Attachment, MessageBuilder, MultiPart, SinglePart,
         header::{ContentType, Header, HeaderName, HeaderValue},
     },
 };
@@ -65,8 +65,7 @@ impl Sources {
         let builder = Message::builder()
             .from(state.config.mail_from.parse().map_err(mail_error)?)
             .to(first.recipient.parse().map_err(mail_error)?)
-            .message_id(Some(format!("<outbox-{}@{}>", first.id, host(state))))
-            .header(ContentType::TEXT_PLAIN);
+            .message_id(Some(format!("<outbox-{}@{}>", first.id, host(state))));
         match first.subscriber_id {
             None => self.to_account(state, builder, first),
             Some(id) => match self.subscribers.get(&id) {
@@ -97,12 +96,12 @@ impl Sources {
                 None => return Ok(None),
             },
         };
-        Ok(Some(
-            builder
-                .subject(&row.subject)
-                .body(body)
-                .map_err(mail_error)?,
-        ))
+        let builder = builder.subject(&row.subject);
+        let message = match &row.calendar {
+            None => builder.header(ContentType::TEXT_PLAIN).body(body),
+            Some(calendar) => builder.multipart(with_calendar(body, calendar)?),
+        };
+        Ok(Some(message.map_err(mail_error)?))
     }
 
     /// Mailing-list email: every one but the confirmation request carries the links to
@@ -130,6 +129,7 @@ impl Sources {
             return Ok(Some(
                 builder
                     .subject(&first.subject)
+                    .header(ContentType::TEXT_PLAIN)
                     .body(text)
                     .map_err(mail_error)?,
             ));
@@ -162,6 +162,7 @@ impl Sources {
                 .subject(subject)
                 .header(ListUnsubscribe(format!("<{unsubscribe}>")))
                 .header(ListUnsubscribePost)
+                .header(ContentType::TEXT_PLAIN)
                 .body(format!("{text}{footer}"))
                 .map_err(mail_error)?,
         ))
@@ -232,4 +233,22 @@ fn host(state: &AppState) -> String {
 
 fn mail_error(error: impl std::fmt::Display) -> ApiError {
     ApiError::internal(anyhow::anyhow!("could not write an email: {error}"))
+}
+
+/// The text, with the calendar entry attached as an `.ics` file whose content type names its
+/// method, so calendar apps offer to add, update or remove the entry.
+fn with_calendar(text: String, calendar: &str) -> ApiResult<MultiPart> {
+    let method = if calendar.contains("METHOD:CANCEL") {
+        "CANCEL"
+    } else {
+        "REQUEST"
+    };
+    let calendar_type =
+        ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+            .map_err(mail_error)?;
+    Ok(MultiPart::mixed()
+        .singlepart(SinglePart::plain(text))
+        .singlepart(
+            Attachment::new("invite.ics".to_owned()).body(calendar.to_owned(), calendar_type),
+        ))
 }

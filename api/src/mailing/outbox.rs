@@ -59,6 +59,7 @@ struct Queued<'a> {
     subject: &'a str,
     /// Empty for messages written when sent.
     body: String,
+    calendar: Option<String>,
 }
 
 async fn enqueue(
@@ -72,6 +73,7 @@ async fn enqueue(
         subscriber_id: Set(mail.subscriber_id),
         subject: Set(mail.subject.to_owned()),
         body: Set(mail.body),
+        calendar: Set(mail.calendar),
         status: Set(MailStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -100,6 +102,7 @@ pub async fn enqueue_for_subscriber(
         subscriber_id: Some(subscriber.id),
         subject,
         body: String::new(),
+        calendar: None,
     };
     enqueue(conn, mail, now).await
 }
@@ -118,6 +121,7 @@ pub async fn enqueue_notice(
         subscriber_id: Some(subscriber.id),
         subject,
         body,
+        calendar: None,
     };
     enqueue(conn, mail, now).await
 }
@@ -136,6 +140,27 @@ pub async fn enqueue_written_kind(
         subscriber_id: None,
         subject,
         body,
+        calendar: None,
+    };
+    enqueue(conn, mail, now).await
+}
+
+/// Queues a message written whole now with a calendar entry attached (training bookings).
+pub async fn enqueue_with_calendar(
+    conn: &impl ConnectionTrait,
+    recipient: &str,
+    subject: &str,
+    body: String,
+    calendar: String,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let mail = Queued {
+        kind: MailKind::Written,
+        recipient,
+        subscriber_id: None,
+        subject,
+        body,
+        calendar: Some(calendar),
     };
     enqueue(conn, mail, now).await
 }
@@ -154,6 +179,7 @@ pub async fn enqueue_written(
         subscriber_id: None,
         subject,
         body,
+        calendar: None,
     };
     enqueue(conn, mail, now).await
 }

@@ -185,6 +185,16 @@ impl Partner {
             .filter(support_request::Column::PartnerId.eq(self.row().id));
         support_page(ctx, query, first, after).await
     }
+
+    /// Engagement: the training its people attended. The staff of its region, admins and its
+    /// own members.
+    async fn training(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<crate::training::graphql::PartnerTrainingSummary> {
+        self.check_private(ctx)?;
+        crate::training::graphql::partner_training(ctx, self.row().id).await
+    }
 }
 
 impl Partner {

@@ -162,6 +162,7 @@ async fn seed_demo_fills_the_directory_once() {
     let query = "{ partners { totalCount } users { totalCount } observations { totalCount }
         partnershipEnquiries { totalCount } signatories { totalCount }
         principlesReport { assessed { count } compared { count } }
+        trainingSessions(filter: { from: \"2020-01-01T00:00:00Z\" }) { totalCount edges { node { title status seatsLeft waitlistLength } } }
         evidenceReport(filter: { from: \"2020-01-01\", to: \"2029-12-31\" }) { series { points { suppressed } } } }";
     let after_first = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))
@@ -180,6 +181,18 @@ async fn seed_demo_fills_the_directory_once() {
         after_first["principlesReport"]["compared"]["count"], 8,
         "the approved signatories assessed themselves two years running"
     );
+    let sessions = &after_first["trainingSessions"];
+    assert_eq!(
+        sessions["totalCount"], 5,
+        "past, upcoming and external sessions: {sessions}"
+    );
+    assert_eq!(sessions["edges"][0]["node"]["status"], "COMPLETED");
+    assert_eq!(
+        sessions["edges"][2]["node"],
+        serde_json::json!({ "title": "Planning a local campaign", "status": "PUBLISHED",
+            "seatsLeft": 0, "waitlistLength": 2 }),
+        "an upcoming session is full, with a waitlist"
+    );
     assert!(
         after_first["evidenceReport"]["series"]
             .as_array()
@@ -191,7 +204,8 @@ async fn seed_demo_fills_the_directory_once() {
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains(
         "Added 0 partner organisations, 0 accounts, 0 campaigns, 0 policy updates, 0 \
-         subscribers, 0 partnership enquiries, 0 observations and 0 Early Action signatories"
+         subscribers, 0 partnership enquiries, 0 observations, 0 Early Action signatories and 0 \
+         training sessions"
     ));
     let after_second = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))

@@ -31,4 +31,5 @@ mod schema;
 mod sockets;
 mod statements;
 mod support_requests;
+mod training;
 mod world;

@@ -97,9 +97,9 @@ impl Started {
         let training_reminders = tokio::spawn(run_when_due(
             self.state.clone(),
             stopping.clone(),
-            "reminding attendees of tomorrow's training",
+            "reminding attendees of tomorrow's training and completing ended sessions",
             |event| matches!(event, events::Event::TrainingScheduled),
-            |state| async move { training::reminders::remind_due(&state).await },
+            |state| async move { training::reminders::run_due(&state).await },
         ));
         let mailer = mailing::outbox::Mailer::from_config(&self.state.config)
             .map_err(std::io::Error::other)?;

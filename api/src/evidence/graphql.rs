@@ -1,18 +1,12 @@
-use std::{
-    collections::{BTreeSet, HashMap},
-    sync::Arc,
-};
+use std::collections::BTreeSet;
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, Object, SimpleObject,
-    dataloader::{DataLoader, Loader},
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, dataloader::DataLoader};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{
     enums, observation, observation_goal, observation_revision, policy_update_evidence,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
     QuerySelect, sea_query::OnConflict,
 };
 
@@ -27,7 +21,7 @@ use crate::{
     graphql::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        loaders::{Links, batching},
+        loaders::{Children, Links, batching},
         pagination::{Page, PageArgs, Total, connection_cost, newest_first, page},
     },
     input,
@@ -46,7 +40,7 @@ pub enum Interval {
 /// The evidence slice's batching loaders.
 pub struct EvidenceLoaders {
     goal_ids: DataLoader<Links<observation_goal::Entity>>,
-    revisions: DataLoader<Revisions>,
+    revisions: DataLoader<Children<observation_revision::Entity>>,
 }
 
 impl EvidenceLoaders {
@@ -57,31 +51,13 @@ impl EvidenceLoaders {
                 observation_goal::Column::ObservationId,
                 observation_goal::Column::GoalId,
             )),
-            revisions: batching(Revisions { db: db.clone() }),
+            revisions: batching(Children::new(
+                db,
+                observation_revision::Column::ObservationId,
+                observation_revision::Column::Id,
+                Order::Asc,
+            )),
         }
-    }
-}
-
-/// Each observation's earlier wordings, oldest first.
-pub struct Revisions {
-    db: DatabaseConnection,
-}
-
-impl Loader<i64> for Revisions {
-    type Value = Vec<observation_revision::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = observation_revision::Entity::find()
-            .filter(observation_revision::Column::ObservationId.is_in(keys.iter().copied()))
-            .order_by_asc(observation_revision::Column::Id)
-            .all(&self.db)
-            .await?;
-        let mut grouped: HashMap<i64, Self::Value> = HashMap::new();
-        for row in rows {
-            grouped.entry(row.observation_id).or_default().push(row);
-        }
-        Ok(grouped)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Batching loaders every slice builds its own from: by primary key, and by link table. Every
+//! Batching loaders every slice builds its own from: by primary key, by link table, and the
+//! rows of a child table. Every
 //! relation a resolver follows goes through a loader, so a list of n records costs one query per
 //! relation, not n. Each slice owns its loaders (and the rules they apply); this module knows
 //! none of them.
@@ -10,8 +11,8 @@ use entities::{
     advocacy_goal, campaign, joint_action, opt_in, partner, policy_update, position, user,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter,
-    QueryOrder, QuerySelect, TryGetable,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, ModelTrait, Order,
+    PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect, TryGetable,
 };
 
 /// A record with a numeric primary key.
@@ -144,6 +145,64 @@ where
             grouped.entry(from).or_default().push(to);
         }
         Ok(grouped)
+    }
+}
+
+/// The rows of a child table for each parent key, in a set order: an update's revisions, a
+/// position's versions, a booking's attendees.
+pub struct Children<E: EntityTrait> {
+    db: DatabaseConnection,
+    parent: E::Column,
+    order: E::Column,
+    direction: Order,
+}
+
+impl<E: EntityTrait> Children<E> {
+    pub fn new(
+        db: &DatabaseConnection,
+        parent: E::Column,
+        order: E::Column,
+        direction: Order,
+    ) -> Self {
+        Self {
+            db: db.clone(),
+            parent,
+            order,
+            direction,
+        }
+    }
+}
+
+impl<E> Loader<i64> for Children<E>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = Vec<E::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = E::find()
+            .filter(self.parent.is_in(keys.iter().copied()))
+            .order_by(self.order, self.direction.clone())
+            .all(&self.db)
+            .await?;
+        let mut grouped: HashMap<i64, Self::Value> = HashMap::new();
+        for row in rows {
+            if let Some(parent) = id_of(&row.get(self.parent)) {
+                grouped.entry(parent).or_default().push(row);
+            }
+        }
+        Ok(grouped)
+    }
+}
+
+/// An id column's value.
+fn id_of(value: &sea_orm::Value) -> Option<i64> {
+    match value {
+        sea_orm::Value::BigInt(Some(id)) => Some(*id),
+        sea_orm::Value::Int(Some(id)) => Some(i64::from(*id)),
+        _ => None,
     }
 }
 

@@ -1,20 +1,15 @@
-use std::{
-    collections::{BTreeSet, HashMap},
-    sync::Arc,
-};
+use std::collections::BTreeSet;
 
 use async_graphql::{
     Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, Subscription,
-    dataloader::{DataLoader, Loader},
+    dataloader::DataLoader,
     futures_util::{Stream, StreamExt},
 };
 use chrono::{DateTime, Utc};
 use entities::{
     enums, policy_update, policy_update_campaign, policy_update_revision, policy_update_topic,
 };
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{DatabaseConnection, Order, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{
     ListFilter, MAX_BODY_LEN, MAX_CAMPAIGNS, MAX_SUMMARY_LEN, MAX_TITLE_LEN, MAX_TOPIC_LEN,
@@ -27,7 +22,7 @@ use crate::{
     graphql::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        loaders::{ById, Links, batching},
+        loaders::{ById, Children, Links, batching},
         pagination::{Page, PageArgs, Total, connection_cost, newest_first, page},
     },
     input,
@@ -83,7 +78,7 @@ pub struct PolicyUpdateLoaders {
     updates: DataLoader<ById<policy_update::Entity>>,
     topics: DataLoader<Links<policy_update_topic::Entity, String>>,
     campaign_ids: DataLoader<Links<policy_update_campaign::Entity>>,
-    revisions: DataLoader<Revisions>,
+    revisions: DataLoader<Children<policy_update_revision::Entity>>,
 }
 
 impl PolicyUpdateLoaders {
@@ -100,31 +95,13 @@ impl PolicyUpdateLoaders {
                 policy_update_campaign::Column::UpdateId,
                 policy_update_campaign::Column::CampaignId,
             )),
-            revisions: batching(Revisions { db: db.clone() }),
+            revisions: batching(Children::new(
+                db,
+                policy_update_revision::Column::UpdateId,
+                policy_update_revision::Column::Id,
+                Order::Asc,
+            )),
         }
-    }
-}
-
-/// The earlier wordings of each update, oldest first.
-pub struct Revisions {
-    db: DatabaseConnection,
-}
-
-impl Loader<i64> for Revisions {
-    type Value = Vec<policy_update_revision::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = policy_update_revision::Entity::find()
-            .filter(policy_update_revision::Column::UpdateId.is_in(keys.iter().copied()))
-            .order_by_asc(policy_update_revision::Column::Id)
-            .all(&self.db)
-            .await?;
-        let mut grouped: HashMap<i64, Self::Value> = HashMap::new();
-        for row in rows {
-            grouped.entry(row.update_id).or_default().push(row);
-        }
-        Ok(grouped)
     }
 }
 

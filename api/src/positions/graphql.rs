@@ -12,8 +12,8 @@ use entities::{
     campaign, enums, partner, position, position_approval, position_backer, position_version,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, JoinType, Order,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
 };
 
 use super::{
@@ -27,7 +27,7 @@ use crate::{
         children::{Audience, ChildCounts, ChildPages, load_page},
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        loaders::{ById, batching},
+        loaders::{ById, Children, batching},
         pagination::{Page, PageArgs, Total, newest_first, page},
     },
     input,
@@ -66,7 +66,7 @@ pub struct PositionLoaders {
     campaign_positions: DataLoader<ChildPages<position::Entity>>,
     campaign_position_counts: DataLoader<ChildCounts<position::Entity>>,
     versions: DataLoader<Versions>,
-    all_versions: DataLoader<AllVersions>,
+    all_versions: DataLoader<Children<position_version::Entity>>,
     approvals: DataLoader<ApprovalsByVersion>,
     backing: DataLoader<BackingByPosition>,
 }
@@ -87,7 +87,12 @@ impl PositionLoaders {
                 Arc::new(super::visible_to),
             )),
             versions: batching(Versions { db: db.clone() }),
-            all_versions: batching(AllVersions { db: db.clone() }),
+            all_versions: batching(Children::new(
+                db,
+                position_version::Column::PositionId,
+                position_version::Column::Number,
+                Order::Asc,
+            )),
             approvals: batching(ApprovalsByVersion { db: db.clone() }),
             backing: batching(BackingByPosition { db: db.clone() }),
         }
@@ -117,29 +122,6 @@ impl Loader<(i64, i32)> for Versions {
             .map(|row| ((row.position_id, row.number), row))
             .filter(|(key, _)| keys.contains(key))
             .collect())
-    }
-}
-
-/// Every version of each position, oldest first.
-pub struct AllVersions {
-    db: DatabaseConnection,
-}
-
-impl Loader<i64> for AllVersions {
-    type Value = Vec<position_version::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = position_version::Entity::find()
-            .filter(position_version::Column::PositionId.is_in(keys.iter().copied()))
-            .order_by_asc(position_version::Column::Number)
-            .all(&self.db)
-            .await?;
-        let mut grouped: HashMap<i64, Self::Value> = HashMap::new();
-        for row in rows {
-            grouped.entry(row.position_id).or_default().push(row);
-        }
-        Ok(grouped)
     }
 }
 

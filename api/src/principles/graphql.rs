@@ -1,14 +1,9 @@
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, Object, SimpleObject,
-    dataloader::{DataLoader, Loader},
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, dataloader::DataLoader};
 use chrono::{DateTime, Utc};
 use entities::{assessment, assessment_answer, enums, principle, principle_indicator, signatory};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{DatabaseConnection, EntityTrait, Order, QuerySelect};
 
 use super::{
     MAX_REASON_LEN, MAX_ROLE_LEN, NewSignature, SignatoryAccess, SignatoryGrant, Signing,
@@ -24,7 +19,7 @@ use crate::{
     graphql::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        loaders::{ById, Keyed, batching},
+        loaders::{ById, Children, Keyed, batching},
         pagination::{Page, PageArgs, Total, connection_cost, page},
     },
     input::{self, EmailAddress},
@@ -77,62 +72,27 @@ impl Keyed for principle_indicator::Model {
 /// The principles slice's batching loaders.
 pub struct PrincipleLoaders {
     indicators: DataLoader<ById<principle_indicator::Entity>>,
-    assessments: DataLoader<AssessmentsOf>,
-    answers: DataLoader<AnswersOf>,
+    assessments: DataLoader<Children<assessment::Entity>>,
+    answers: DataLoader<Children<assessment_answer::Entity>>,
 }
 
 impl PrincipleLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
             indicators: batching(ById::new(db.clone())),
-            assessments: batching(AssessmentsOf(db.clone())),
-            answers: batching(AnswersOf(db.clone())),
+            assessments: batching(Children::new(
+                db,
+                assessment::Column::SignatoryId,
+                assessment::Column::Id,
+                Order::Desc,
+            )),
+            answers: batching(Children::new(
+                db,
+                assessment_answer::Column::AssessmentId,
+                assessment_answer::Column::IndicatorId,
+                Order::Asc,
+            )),
         }
-    }
-}
-
-/// Each signatory's assessments, newest first.
-pub struct AssessmentsOf(DatabaseConnection);
-
-impl Loader<i64> for AssessmentsOf {
-    type Value = Vec<assessment::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = assessment::Entity::find()
-            .filter(assessment::Column::SignatoryId.is_in(keys.iter().copied()))
-            .order_by_desc(assessment::Column::Id)
-            .all(&self.0)
-            .await?;
-        let mut by_signatory: HashMap<i64, Self::Value> = HashMap::new();
-        for row in rows {
-            by_signatory.entry(row.signatory_id).or_default().push(row);
-        }
-        Ok(by_signatory)
-    }
-}
-
-/// Each assessment's answers.
-pub struct AnswersOf(DatabaseConnection);
-
-impl Loader<i64> for AnswersOf {
-    type Value = Vec<assessment_answer::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = assessment_answer::Entity::find()
-            .filter(assessment_answer::Column::AssessmentId.is_in(keys.iter().copied()))
-            .order_by_asc(assessment_answer::Column::IndicatorId)
-            .all(&self.0)
-            .await?;
-        let mut by_assessment: HashMap<i64, Self::Value> = HashMap::new();
-        for row in rows {
-            by_assessment
-                .entry(row.assessment_id)
-                .or_default()
-                .push(row);
-        }
-        Ok(by_assessment)
     }
 }
 

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{BookingAccess, BookingFacts, SessionAccess, calendar, can_manage, place, when};
+use super::{BookingAccess, BookingFacts, SessionAccess, calendar, place, when};
 use crate::{
     audit::{self, Change},
     auth::{Actor, Client, Viewer, tokens, visible::AccessRule},
@@ -719,8 +719,8 @@ pub async fn announce_seats(state: &AppState, session: &training_session::Model)
         .await;
 }
 
-/// Marks whether an attendee came: those who run the session, once it has started. The first
-/// mark after it ends completes the session.
+/// Marks whether an attendee came: those who run the session, once it has started, with no
+/// limit after (registers are often typed up days later).
 pub async fn mark_attendance(
     state: &AppState,
     actor: &Actor,
@@ -734,10 +734,8 @@ pub async fn mark_attendance(
         .await?
         .ok_or(ApiError::NotFound("attendee"))?;
     let session = super::lock_managed(&txn, actor, attendee.session_id).await?;
-    if !can_manage(actor, session.region_id) {
-        return Err(ApiError::Forbidden(
-            "attendance is marked by those who run the session",
-        ));
+    if session.status == TrainingStatus::Cancelled {
+        return Err(ApiError::Conflict("this session was cancelled".to_owned()));
     }
     if session.starts_at > now {
         return Err(ApiError::Conflict(
@@ -752,16 +750,6 @@ pub async fn mark_attendance(
     let mut row: training_attendee::ActiveModel = attendee.into();
     row.attendance = Set(Some(attendance));
     let marked = training_attendee::Entity::update(row).exec(&txn).await?;
-    if session.status == TrainingStatus::Published && session.ends_at <= now {
-        training_session::Entity::update_many()
-            .col_expr(
-                training_session::Column::Status,
-                Expr::value(TrainingStatus::Completed),
-            )
-            .filter(training_session::Column::Id.eq(session.id))
-            .exec(&txn)
-            .await?;
-    }
     audit::record(
         &txn,
         actor.user_id,

@@ -14,9 +14,10 @@ use entities::{
     training_attendee, training_booking, training_session, training_session_link,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, Select,
 };
+use tokio::sync::OnceCell;
 
 use super::{
     BookingAccess, BookingFacts, Links, MAX_ATTENDEES, MAX_CAPACITY, MAX_DESCRIPTION_LEN,
@@ -32,7 +33,7 @@ use crate::{
     graphql::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
-        loaders::{ById, Keyed, batching},
+        loaders::{ById, Children, Keyed, batching},
         pagination::{Page, PageArgs, Total, connection_cost, page},
     },
     input::{self, EmailAddress},
@@ -125,7 +126,7 @@ pub struct TrainingLoaders {
     places: DataLoader<Places>,
     links: DataLoader<SessionLinks>,
     own: DataLoader<OwnBookings>,
-    attendees: DataLoader<AttendeesOf>,
+    attendees: DataLoader<Children<training_attendee::Entity>>,
     pub partner_training: DataLoader<PartnersTraining>,
 }
 
@@ -137,7 +138,12 @@ impl TrainingLoaders {
             places: batching(Places(db.clone())),
             links: batching(SessionLinks(db.clone())),
             own: batching(OwnBookings(db.clone())),
-            attendees: batching(AttendeesOf(db.clone())),
+            attendees: batching(Children::new(
+                db,
+                training_attendee::Column::BookingId,
+                training_attendee::Column::QueueNumber,
+                Order::Asc,
+            )),
             partner_training: batching(PartnersTraining(db.clone())),
         }
     }
@@ -245,26 +251,6 @@ impl Loader<(i64, Owner)> for OwnBookings {
     }
 }
 
-pub struct AttendeesOf(DatabaseConnection);
-
-impl Loader<i64> for AttendeesOf {
-    type Value = Vec<training_attendee::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = training_attendee::Entity::find()
-            .filter(training_attendee::Column::BookingId.is_in(keys.iter().copied()))
-            .order_by_asc(training_attendee::Column::QueueNumber)
-            .all(&self.0)
-            .await?;
-        let mut by_booking: HashMap<i64, Self::Value> = HashMap::new();
-        for row in rows {
-            by_booking.entry(row.booking_id).or_default().push(row);
-        }
-        Ok(by_booking)
-    }
-}
-
 pub struct PartnersTraining(DatabaseConnection);
 
 impl Loader<i64> for PartnersTraining {
@@ -314,7 +300,7 @@ impl TrainingSession {
             session_region: self.row().region_id,
             holds_link: false,
         };
-        Visible::check(viewer, row, &facts).map(Booking)
+        Visible::check(viewer, row, &facts).map(Booking::new)
     }
 }
 
@@ -488,28 +474,52 @@ impl TrainingSession {
 }
 
 /// Seats asked for together.
-pub struct Booking(Visible<BookingAccess>);
+pub struct Booking {
+    visible: Visible<BookingAccess>,
+    /// Its attendees and their session's waitlist, loaded once for all the fields that need
+    /// them (the loaders batch but do not cache).
+    seats: OnceCell<Vec<training_attendee::Model>>,
+    places: OnceCell<Arc<HashMap<i64, i64>>>,
+}
 
 impl Booking {
+    fn new(visible: Visible<BookingAccess>) -> Self {
+        Self {
+            visible,
+            seats: OnceCell::new(),
+            places: OnceCell::new(),
+        }
+    }
+
     fn row(&self) -> &training_booking::Model {
-        self.0.row()
+        self.visible.row()
     }
 
-    async fn seats(&self, ctx: &Context<'_>) -> ApiResult<Vec<training_attendee::Model>> {
-        Ok(
-            load_one(&ctx.loader::<TrainingLoaders>().attendees, self.row().id)
-                .await?
-                .unwrap_or_default(),
-        )
+    async fn seats(&self, ctx: &Context<'_>) -> ApiResult<&[training_attendee::Model]> {
+        let seats = self
+            .seats
+            .get_or_try_init(|| async {
+                load_one(&ctx.loader::<TrainingLoaders>().attendees, self.row().id)
+                    .await
+                    .map(Option::unwrap_or_default)
+            })
+            .await?;
+        Ok(seats)
     }
 
-    async fn places(&self, ctx: &Context<'_>) -> ApiResult<Arc<HashMap<i64, i64>>> {
-        Ok(load_one(
-            &ctx.loader::<TrainingLoaders>().places,
-            self.row().session_id,
-        )
-        .await?
-        .unwrap_or_default())
+    async fn places(&self, ctx: &Context<'_>) -> ApiResult<&HashMap<i64, i64>> {
+        let places = self
+            .places
+            .get_or_try_init(|| async {
+                load_one(
+                    &ctx.loader::<TrainingLoaders>().places,
+                    self.row().session_id,
+                )
+                .await
+                .map(Option::unwrap_or_default)
+            })
+            .await?;
+        Ok(places)
     }
 }
 
@@ -565,10 +575,10 @@ impl Booking {
         Ok(self
             .seats(ctx)
             .await?
-            .into_iter()
+            .iter()
             .map(|seat| Attendee {
                 waitlist_position: places.get(&seat.id).copied(),
-                row: seat,
+                row: seat.clone(),
             })
             .collect())
     }
@@ -1083,7 +1093,7 @@ async fn booking_shown(
         holds_link,
     };
     Visible::check(ctx.viewer(), row, &facts)
-        .map(Booking)
+        .map(Booking::new)
         .ok_or(ApiError::NotFound("booking"))
 }
 

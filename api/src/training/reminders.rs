@@ -1,6 +1,7 @@
-//! The reminder the day before: each confirmed attendee of a published session is emailed
-//! once, a day before it starts, with the joining link for online sessions. Each reminder is
-//! claimed before it is queued, so several instances, or a restart, send it once.
+//! Work that falls due with the clock: the reminder the day before (each confirmed attendee of
+//! a published session is emailed once, a day before it starts, with the joining link for
+//! online sessions; each reminder is claimed before it is queued, so several instances, or a
+//! restart, send it once), and completing sessions once they have ended.
 
 use chrono::{DateTime, Duration, Utc};
 use entities::{
@@ -19,8 +20,41 @@ pub fn ahead() -> Duration {
     Duration::hours(24)
 }
 
+/// Completes the sessions that have ended and reminds everyone due; when there is next
+/// something to do.
+pub async fn run_due(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
+    let next_end = complete_ended(state).await?;
+    let next_reminder = remind_due(state).await?;
+    Ok(match (next_end, next_reminder) {
+        (Some(end), Some(reminder)) => Some(end.min(reminder)),
+        (end, reminder) => end.or(reminder),
+    })
+}
+
+/// Marks published sessions that have ended COMPLETED; when the next one ends.
+async fn complete_ended(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
+    let now = state.now();
+    training_session::Entity::update_many()
+        .col_expr(
+            training_session::Column::Status,
+            Expr::value(TrainingStatus::Completed),
+        )
+        .filter(training_session::Column::Status.eq(TrainingStatus::Published))
+        .filter(training_session::Column::EndsAt.lte(now))
+        .exec(&state.db)
+        .await?;
+    Ok(training_session::Entity::find()
+        .select_only()
+        .column_as(training_session::Column::EndsAt.min(), "at")
+        .filter(training_session::Column::Status.eq(TrainingStatus::Published))
+        .into_tuple()
+        .one(&state.db)
+        .await?
+        .flatten())
+}
+
 /// Reminds everyone due; the time the next session's reminders fall due.
-pub async fn remind_due(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
+async fn remind_due(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
     let now = state.now();
     let upcoming = training_session::Entity::find()
         .filter(training_session::Column::Status.eq(TrainingStatus::Published))

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use tests::{PASSWORD, Session, TestApp, error_code};
 
 use crate::{
-    mailing, principles,
+    mailing, principles, training,
     world::{World, world},
 };
 
@@ -1033,4 +1033,225 @@ async fn every_role_against_every_early_action_mutation() {
     let fixture = early_action(&app).await;
     let sessions = world_sessions(&fixture.world);
     check_matrix(&app, &fixture, sessions, early_action_cases()).await;
+}
+
+/// Training sessions and bookings, one to act on per role where acting changes them.
+struct Training {
+    world: World,
+    /// A published North West session for partners, and a public one.
+    session: String,
+    public: String,
+    /// Per role: a North West draft to publish and a published session to cancel.
+    drafts: Vec<String>,
+    to_cancel: Vec<String>,
+    /// Per role: a booking Bolton's member made, to cancel.
+    bolton_bookings: Vec<String>,
+    /// Per role: the emailed tokens of public bookings, to confirm and to cancel with.
+    confirm_tokens: Vec<String>,
+    cancel_tokens: Vec<String>,
+    /// Someone with a seat in a session that has started.
+    attendee: String,
+    /// When new sessions start.
+    next_week: chrono::DateTime<chrono::Utc>,
+}
+
+/// Books a seat on the public session from outside; the token its email carries.
+async fn public_booking(app: &TestApp, session: &str, email: &str) -> String {
+    app.ok(
+        None,
+        training::BOOK,
+        json!({ "i": { "sessionId": session, "attendees": [{ "name": "Pat", "email": email }] } }),
+    )
+    .await;
+    let mail = app.wait_for_mail(email, 1).await;
+    tests::token_from_url(&tests::link(&mail[0], "/training/confirm"))
+}
+
+/// A session that starts within the hour, with one of Bolton's people booked; the clock is
+/// then moved past its start. The attendee's id.
+async fn started_with_attendee(app: &TestApp, world: &mut World) -> String {
+    let mut input = training::session_input(app, world, "Started", 5);
+    let starts = app.state.now() + chrono::Duration::minutes(30);
+    input["startsAt"] = json!(starts.to_rfc3339());
+    input["endsAt"] = json!((starts + chrono::Duration::hours(2)).to_rfc3339());
+    let session = training::published(app, &world.staff, input).await;
+    let booked = training::book(app, &world.members[0], &session, &["Quinn"]).await;
+    app.clock.advance(chrono::Duration::hours(1));
+    world.sign_everyone_in_again(app).await;
+    let seen = app
+        .ok(
+            Some(&world.staff.access_token),
+            "query($id: ID!) { trainingBooking(id: $id) { attendees { id } } }",
+            json!({ "id": booked["id"] }),
+        )
+        .await;
+    seen["trainingBooking"]["attendees"][0]["id"]
+        .as_str()
+        .expect("an attendee")
+        .to_owned()
+}
+
+async fn training_fixture(app: &TestApp) -> Training {
+    let mut world = world(app).await;
+    let attendee = started_with_attendee(app, &mut world).await;
+    let w = &world;
+    let session =
+        training::published(app, &w.staff, training::session_input(app, w, "Open", 500)).await;
+    let mut public_input = training::session_input(app, w, "For everyone", 500);
+    public_input["audience"] = json!("PUBLIC");
+    let public = training::published(app, &w.staff, public_input).await;
+    let mut fixture = Training {
+        session,
+        public,
+        drafts: Vec::new(),
+        to_cancel: Vec::new(),
+        bolton_bookings: Vec::new(),
+        confirm_tokens: Vec::new(),
+        cancel_tokens: Vec::new(),
+        attendee,
+        next_week: app.state.now() + chrono::Duration::days(7),
+        world,
+    };
+    let w = &fixture.world;
+    for role in 0..ROLES.len() {
+        let draft = app
+            .ok(
+                Some(&w.staff.access_token),
+                training::CREATE,
+                json!({ "i": training::session_input(app, w, &format!("Draft {role}"), 5) }),
+            )
+            .await;
+        fixture.drafts.push(
+            draft["createTrainingSession"]["id"]
+                .as_str()
+                .expect("a draft")
+                .to_owned(),
+        );
+        let input = training::session_input(app, w, &format!("To cancel {role}"), 5);
+        fixture
+            .to_cancel
+            .push(training::published(app, &w.staff, input).await);
+        let name = format!("Bolton{role}");
+        let booked = training::book(app, &w.members[0], &fixture.session, &[name.as_str()]).await;
+        fixture
+            .bolton_bookings
+            .push(booked["id"].as_str().expect("a booking").to_owned());
+        for (tokens, purpose) in [
+            (&mut fixture.confirm_tokens, "confirm"),
+            (&mut fixture.cancel_tokens, "cancel"),
+        ] {
+            let email = format!("{purpose}{role}@public.example.net");
+            tokens.push(public_booking(app, &fixture.public, &email).await);
+        }
+    }
+    fixture
+}
+
+const RUN_NOT_SEEN: [&str; 6] = [ANON, OK, OK, DENIED, "NOT_FOUND", "NOT_FOUND"];
+const OWN_OR_RUN: [&str; 6] = [ANON, OK, OK, "NOT_FOUND", OK, "NOT_FOUND"];
+
+fn training_cases() -> Vec<Case<Training>> {
+    vec![
+        Case {
+            name: "createTrainingSession (North West)",
+            query: training::CREATE,
+            variables: |f, role| json!({ "i": training::session_input_at(&f.world.north_west, &format!("New {role}"), 5, f.next_week) }),
+            expected: RUN,
+        },
+        Case {
+            name: "createTrainingSession (national)",
+            query: training::CREATE,
+            variables: |f, role| {
+                let mut input = training::session_input_at(
+                    &f.world.north_west,
+                    &format!("National {role}"),
+                    5,
+                    f.next_week,
+                );
+                input["regionId"] = Value::Null;
+                json!({ "i": input })
+            },
+            expected: [ANON, OK, OK, OK, DENIED, DENIED],
+        },
+        Case {
+            name: "updateTrainingSession (North West)",
+            query: "mutation($id: ID!) { updateTrainingSession(id: $id, input: { title: \"Renamed\" }) { title } }",
+            variables: |f, _| json!({ "id": f.session }),
+            expected: RUN,
+        },
+        Case {
+            name: "publishTrainingSession (a North West draft)",
+            query: training::PUBLISH,
+            variables: |f, role| json!({ "id": f.drafts[role] }),
+            expected: RUN_NOT_SEEN,
+        },
+        Case {
+            name: "cancelTrainingSession (North West)",
+            query: "mutation($id: ID!) { cancelTrainingSession(id: $id, reason: \"Ill.\") { status } }",
+            variables: |f, role| json!({ "id": f.to_cancel[role] }),
+            expected: RUN,
+        },
+        Case {
+            name: "bookTraining (a session for partners)",
+            query: training::BOOK,
+            variables: |f, role| {
+                json!({ "i": { "sessionId": f.session, "attendees": [
+                    { "name": "Sam", "email": format!("partners{role}@book.example.org") }] } })
+            },
+            expected: ACT_FOR_A_PARTNER,
+        },
+        Case {
+            name: "bookTraining (a public session)",
+            query: training::BOOK,
+            variables: |f, role| {
+                json!({ "i": { "sessionId": f.public, "attendees": [
+                    { "name": "Sam", "email": format!("public{role}@book.example.org") }] } })
+            },
+            expected: [OK, DENIED, DENIED, DENIED, OK, OK],
+        },
+        Case {
+            name: "confirmTrainingBooking (with its emailed token)",
+            query: "mutation($t: String!) { confirmTrainingBooking(token: $t) { status } }",
+            variables: |f, role| json!({ "t": f.confirm_tokens[role] }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "cancelBooking (with its emailed token)",
+            query: "mutation($t: String) { cancelBooking(token: $t) { status } }",
+            variables: |f, role| json!({ "t": f.cancel_tokens[role] }),
+            expected: LINK_HOLDER,
+        },
+        Case {
+            name: "cancelBooking (Bolton's)",
+            query: "mutation($id: ID) { cancelBooking(id: $id) { status } }",
+            variables: |f, role| json!({ "id": f.bolton_bookings[role] }),
+            expected: OWN_OR_RUN,
+        },
+        Case {
+            name: "markAttendance (a North West session that has started)",
+            query: "mutation($a: ID!) { markAttendance(attendeeId: $a, attendance: ATTENDED) }",
+            variables: |f, _| json!({ "a": f.attendee }),
+            expected: RUN,
+        },
+        Case {
+            name: "trainingReport (North West, query)",
+            query: "query($r: ID) { trainingReport(regionId: $r, from: \"2026-01-01T00:00:00Z\", to: \"2030-01-01T00:00:00Z\") { topics { topic } } }",
+            variables: |f, _| json!({ "r": f.world.north_west }),
+            expected: RUN,
+        },
+        Case {
+            name: "trainingReport (national, query)",
+            query: "{ trainingReport(from: \"2026-01-01T00:00:00Z\", to: \"2030-01-01T00:00:00Z\") { topics { topic } } }",
+            variables: |_, _| json!({}),
+            expected: ADMINS_ONLY,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_role_against_every_training_mutation() {
+    let app = TestApp::spawn().await;
+    let fixture = training_fixture(&app).await;
+    let sessions = world_sessions(&fixture.world);
+    check_matrix(&app, &fixture, sessions, training_cases()).await;
 }

@@ -44,6 +44,9 @@ struct Fixture {
     draft_update: String,
     /// Bolton's signature of the Early Action principles (listed, assessed once).
     signatory: String,
+    /// A North West training session, and the booking Bolton's member made for one person.
+    training_session: String,
+    training_booking: String,
 }
 
 /// Bolton signs the principles and assesses itself; an outside group's signature waits for
@@ -181,8 +184,17 @@ async fn fixture(app: &TestApp) -> Fixture {
         .expect("an id")
         .to_owned();
     let signatory = early_action(app, &w).await;
+    let training_session = crate::training::published(
+        app,
+        &w.staff,
+        crate::training::session_input(app, &w, "Briefing councillors", 10),
+    )
+    .await;
+    let booked = crate::training::book(app, &w.members[0], &training_session, &["Amina"]).await;
     Fixture {
         signatory,
+        training_session,
+        training_booking: booked["id"].as_str().expect("a booking").to_owned(),
         world: w,
         partner,
         prospect,
@@ -534,6 +546,55 @@ fn paths() -> Vec<Path> {
             variables: |_| json!({}),
             pointer: "/principlesReport/assessed/count",
             expected: ["hidden", "hidden", "hidden", "hidden", "1", "hidden"],
+        },
+        Path {
+            name: "attendees' addresses, in a session's bookings",
+            query: "query($s: ID!) { trainingSession(id: $s) { bookings { attendees { email } } } }",
+            variables: |f| json!({ "s": f.training_session }),
+            pointer: "/trainingSession/bookings/0/attendees/0/email",
+            expected: [
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "shown",
+                "shown",
+                "FORBIDDEN",
+            ],
+        },
+        Path {
+            name: "attendees' names, by booking",
+            query: "query($b: ID) { trainingBooking(id: $b) { attendees { name } } }",
+            variables: |f| json!({ "b": f.training_booking }),
+            pointer: "/trainingBooking/attendees/0/name",
+            expected: [
+                "NOT_FOUND",
+                "NOT_FOUND",
+                "NOT_FOUND",
+                "shown",
+                "shown",
+                "shown",
+            ],
+        },
+        Path {
+            name: "attendees' addresses, in the viewer's own bookings in the session list",
+            query: "{ trainingSessions { edges { node { myBookings { attendees { email } } } } } }",
+            variables: |_| json!({}),
+            pointer: "/trainingSessions/edges/0/node/myBookings/0/attendees/0/email",
+            expected: ["none", "none", "none", "none", "none", "shown"],
+        },
+        Path {
+            name: "a session's joining link",
+            query: "query($s: ID!) { trainingSession(id: $s) { joiningUrl } }",
+            variables: |f| json!({ "s": f.training_session }),
+            pointer: "/trainingSession/joiningUrl",
+            expected: ["hidden", "hidden", "hidden", "shown", "shown", "hidden"],
+        },
+        Path {
+            name: "a partner's training record",
+            query: "query($p: ID!) { partner(id: $p) { training { peopleTrained } } }",
+            variables: |f| json!({ "p": f.partner }),
+            pointer: "/partner/training",
+            expected: RECORDS,
         },
         Path {
             name: "a campaign's prioritisation",

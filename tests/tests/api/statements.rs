@@ -350,3 +350,49 @@ async fn the_signatory_list_and_report_cost_the_same_for_few_and_many_signatorie
     // their indicators; the grouped count behind the report.
     assert!(few <= 8, "{few} statements");
 }
+
+const TRAINING_PAGE: &str = "{ trainingSessions(first: 50) { totalCount edges { node {
+    title seatsLeft waitlistLength region { name }
+    myBookings { status waitlistPosition attendees { name status waitlistPosition } } } } } }";
+
+/// `sessions` published North West sessions of two seats, in each of which a partner's member
+/// books three people (one waitlisted); the statements one reading of the session list, with
+/// seats left and the member's own bookings, costs that member.
+async fn statements_for_training(sessions: usize) -> u64 {
+    use crate::training::{book, published, session_input_at};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let region = app.region_id("north-west").await;
+    let partner = app
+        .partner(
+            &admin,
+            json!({ "name": "Bolton Welcome Hub", "regionId": region }),
+        )
+        .await;
+    let member = app
+        .member(&admin, &partner, "member@bolton.example.org")
+        .await;
+    let starts = app.state.now() + chrono::Duration::days(7);
+    for i in 0..sessions {
+        let input = session_input_at(&region, &format!("Session {i:02}"), 2, starts);
+        let session = published(&app, &admin, input).await;
+        book(&app, &member, &session, &["Ama", "Bo", "Cai"]).await;
+    }
+    let (used, page) = fewest_statements(&app, &member, TRAINING_PAGE, json!({})).await;
+    assert_eq!(page["trainingSessions"]["totalCount"], sessions);
+    assert_eq!(
+        page["trainingSessions"]["edges"][sessions - 1]["node"]["myBookings"][0]["waitlistPosition"],
+        1
+    );
+    used
+}
+
+#[tokio::test]
+async fn the_training_list_costs_the_same_for_few_and_many_sessions() {
+    let few = statements_for_training(1).await;
+    let many = statements_for_training(8).await;
+    assert_eq!(few, many, "statements for 1 session: {few}, for 8: {many}");
+    // Session check; the page and its count; seats per session; the member's bookings; their
+    // attendees; waitlist places.
+    assert!(few <= 7, "{few} statements");
+}

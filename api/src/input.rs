@@ -190,6 +190,10 @@ pub fn website(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid());
     }
+    // Normalising (percent-encoding, punycode) can lengthen it past what is stored.
+    if url.as_str().chars().count() > 300 {
+        return Err(ApiError::bad_input(field, "must be at most 300 characters"));
+    }
     Ok(Some(url.into()))
 }
 

@@ -103,6 +103,14 @@ async fn create_sessions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 ))
                 .check(one_of(TrainingSessions::Audience, &["PARTNERS", "PUBLIC"]))
                 .check(Expr::col(TrainingSessions::Capacity).between(1, 10_000))
+                .check(
+                    Expr::col(TrainingSessions::EndsAt).gt(Expr::col(TrainingSessions::StartsAt)),
+                )
+                .check(
+                    Expr::col(TrainingSessions::SeatsPerOrganisation)
+                        .is_null()
+                        .or(Expr::col(TrainingSessions::SeatsPerOrganisation).gte(1)),
+                )
                 .foreign_key(&mut references(
                     (TrainingSessions::Table, TrainingSessions::RegionId),
                     (Regions::Table, Regions::Id),
@@ -122,6 +130,18 @@ async fn create_sessions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             (
                 "idx_training_sessions_region",
                 &[TrainingSessions::RegionId, TrainingSessions::StartsAt][..],
+            ),
+            (
+                "idx_training_sessions_starts",
+                &[TrainingSessions::StartsAt][..],
+            ),
+            (
+                "idx_training_sessions_topic",
+                &[TrainingSessions::Topic, TrainingSessions::StartsAt][..],
+            ),
+            (
+                "idx_training_sessions_ending",
+                &[TrainingSessions::Status, TrainingSessions::EndsAt][..],
             ),
         ],
     )
@@ -205,13 +225,16 @@ async fn create_bookings(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 "idx_training_bookings_partner",
                 &[TrainingBookings::PartnerId][..],
             ),
-            (
-                "idx_training_bookings_token",
-                &[TrainingBookings::TokenHash][..],
-            ),
         ],
     )
-    .await
+    .await?;
+    manager
+        .get_connection()
+        .execute_unprepared(
+            "CREATE UNIQUE INDEX uq_training_bookings_token ON training_bookings (token_hash)",
+        )
+        .await?;
+    Ok(())
 }
 
 async fn create_attendees(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
@@ -233,6 +256,10 @@ async fn create_attendees(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .check(one_of(
                     TrainingAttendees::Status,
                     &["UNCONFIRMED", "CONFIRMED", "WAITLISTED", "CANCELLED"],
+                ))
+                .check(one_of(
+                    TrainingAttendees::Attendance,
+                    &["ATTENDED", "NO_SHOW"],
                 ))
                 .foreign_key(&mut references(
                     (TrainingAttendees::Table, TrainingAttendees::BookingId),

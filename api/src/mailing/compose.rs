@@ -238,7 +238,8 @@ fn mail_error(error: impl std::fmt::Display) -> ApiError {
 /// The text, with the calendar entry attached as an `.ics` file whose content type names its
 /// method, so calendar apps offer to add, update or remove the entry.
 fn with_calendar(text: String, calendar: &str) -> ApiResult<MultiPart> {
-    let method = if calendar.contains("METHOD:CANCEL") {
+    // The calendar's own METHOD line, not text that happens to contain the words.
+    let method = if calendar.contains("\r\nMETHOD:CANCEL\r\n") {
         "CANCEL"
     } else {
         "REQUEST"

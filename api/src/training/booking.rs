@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{BookingAccess, BookingFacts, SessionAccess, calendar, place, when};
+use super::{BookingAccess, BookingFacts, SessionAccess, calendar, place, reminders, when};
 use crate::{
     audit::{self, Change},
     auth::{Actor, Client, Viewer, tokens, visible::AccessRule},
@@ -169,7 +169,8 @@ async fn seat(
         } else {
             AttendeeStatus::Waitlisted
         });
-        if status == AttendeeStatus::Confirmed {
+        let seated_now = status == AttendeeStatus::Confirmed;
+        if seated_now {
             free -= 1;
         }
         let email = attendee.email.into_string();
@@ -181,6 +182,9 @@ async fn seat(
             email: Set(email),
             status: Set(status),
             queue_number: Set(queue),
+            reminded_at: Set(seated_now
+                .then(|| reminders::reminded_on_seating(session, now))
+                .flatten()),
             created_at: Set(now),
             ..Default::default()
         })
@@ -374,8 +378,10 @@ async fn by_token(conn: &impl ConnectionTrait, token: &str) -> ApiResult<trainin
 pub async fn confirm(state: &AppState, token: &str) -> ApiResult<training_booking::Model> {
     let now = state.now();
     let txn = db::begin_write(&state.db).await?;
-    let found = by_token(&txn, token).await?;
-    let session = lock_session(&txn, &Viewer(None), found.session_id).await?;
+    let asked = by_token(&txn, token).await?;
+    let session = lock_session(&txn, &Viewer(None), asked.session_id).await?;
+    // Read again under the session's lock: a cancellation may have just gone through.
+    let found = reread(&txn, asked.id).await?;
     if found.cancelled_at.is_some() {
         return Err(ApiError::Conflict("this booking was cancelled".to_owned()));
     }
@@ -401,6 +407,9 @@ pub async fn confirm(state: &AppState, token: &str) -> ApiResult<training_bookin
             AttendeeStatus::Waitlisted
         };
         let mut row: training_attendee::ActiveModel = attendee.into();
+        if status == AttendeeStatus::Confirmed {
+            row.reminded_at = Set(reminders::reminded_on_seating(&session, now));
+        }
         row.status = Set(status);
         row.queue_number = Set(queue);
         let updated = training_attendee::Entity::update(row)
@@ -459,6 +468,7 @@ pub async fn cancel(
     };
     let viewer = Viewer(actor.cloned());
     let session = lock_session(&txn, &viewer, found.session_id).await?;
+    let found = reread(&txn, found.id).await?;
     let facts = BookingFacts {
         session_region: session.region_id,
         holds_link,
@@ -492,32 +502,7 @@ pub async fn cancel(
     let mut row: training_booking::ActiveModel = found.into();
     row.cancelled_at = Set(Some(now));
     let cancelled = training_booking::Entity::update(row).exec(&txn).await?;
-    for attendee in held
-        .iter()
-        .filter(|attendee| attendee.status == AttendeeStatus::Confirmed)
-    {
-        let entry = calendar::booking_entry(
-            state,
-            &session,
-            &cancelled,
-            attendee,
-            calendar::Method::Cancel,
-        );
-        outbox::enqueue_with_calendar(
-            &txn,
-            &attendee.email,
-            &format!("Cancelled: your seat at {}", session.title),
-            format!(
-                "Dear {},\n\nYour seat at {} on {} is cancelled.\n",
-                attendee.name,
-                session.title,
-                when(&session)
-            ),
-            entry,
-            now,
-        )
-        .await?;
-    }
+    tell_of_cancelled_booking(&txn, state, &session, &cancelled, &held, now).await?;
     promote(&txn, state, &session, now).await?;
     if let Some(actor) = actor {
         audit::record(
@@ -534,23 +519,74 @@ pub async fn cancel(
     Ok(cancelled)
 }
 
+/// A booking, read again.
+async fn reread(conn: &impl ConnectionTrait, id: i64) -> ApiResult<training_booking::Model> {
+    training_booking::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound("booking"))
+}
+
+/// Tells the people of a cancelled booking: those seated get their calendar entry cancelled,
+/// those waiting a note (they were promised news).
+async fn tell_of_cancelled_booking(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    session: &training_session::Model,
+    cancelled: &training_booking::Model,
+    held: &[training_attendee::Model],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    for attendee in held {
+        let subject = format!("Cancelled: your booking for {}", session.title);
+        let letter = format!(
+            "Dear {},\n\nYour booking for {} on {} is cancelled{}.\n",
+            attendee.name,
+            session.title,
+            when(session),
+            match attendee.status {
+                AttendeeStatus::Waitlisted => ", and you are off its waitlist",
+                _ => "",
+            }
+        );
+        match attendee.status {
+            AttendeeStatus::Confirmed => {
+                let entry = calendar::booking_entry(
+                    state,
+                    session,
+                    cancelled,
+                    attendee,
+                    calendar::Method::Cancel,
+                );
+                outbox::enqueue_with_calendar(conn, &attendee.email, &subject, letter, entry, now)
+                    .await?;
+            }
+            AttendeeStatus::Waitlisted => {
+                outbox::enqueue_written_kind(conn, &attendee.email, &subject, letter, now).await?;
+            }
+            AttendeeStatus::Unconfirmed | AttendeeStatus::Cancelled => {}
+        }
+    }
+    Ok(())
+}
+
 /// Gives free seats to the waitlist, first come first served, and tells each person promoted;
-/// how many were promoted.
+/// the attendees promoted. Nobody is promoted once the session has started.
 pub async fn promote(
     conn: &impl ConnectionTrait,
     state: &AppState,
     session: &training_session::Model,
     now: DateTime<Utc>,
-) -> ApiResult<usize> {
-    if session.status != TrainingStatus::Published {
-        return Ok(0);
+) -> ApiResult<Vec<i64>> {
+    if session.status != TrainingStatus::Published || session.starts_at <= now {
+        return Ok(Vec::new());
     }
     let free = i64::from(session.capacity) - seats_taken(conn, session.id).await?;
     let Ok(free) = u64::try_from(free) else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
     if free == 0 {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let next = training_attendee::Entity::find()
         .filter(training_attendee::Column::SessionId.eq(session.id))
@@ -563,6 +599,10 @@ pub async fn promote(
         .col_expr(
             training_attendee::Column::Status,
             Expr::value(AttendeeStatus::Confirmed),
+        )
+        .col_expr(
+            training_attendee::Column::RemindedAt,
+            Expr::value(reminders::reminded_on_seating(session, now)),
         )
         .filter(training_attendee::Column::Id.is_in(next.iter().map(|row| row.id)))
         .exec(conn)
@@ -586,7 +626,7 @@ pub async fn promote(
             .await?;
         }
     }
-    Ok(next.len())
+    Ok(next.iter().map(|row| row.id).collect())
 }
 
 async fn bookings_of(
@@ -626,15 +666,19 @@ async fn everyone_booked(
         .collect())
 }
 
-/// The session moved (or has a new joining link): the seated get an updated calendar entry,
-/// the waitlisted a note.
+/// The session changed (time, place, title or joining link): the seated get an updated
+/// calendar entry, the waitlisted a note; those `just_promoted` have the new details already.
 pub async fn tell_of_change(
     conn: &impl ConnectionTrait,
     state: &AppState,
     session: &training_session::Model,
+    just_promoted: &[i64],
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     for (attendee, booking) in everyone_booked(conn, session.id).await? {
+        if just_promoted.contains(&attendee.id) {
+            continue;
+        }
         if attendee.status == AttendeeStatus::Confirmed {
             seat_confirmed(
                 conn,

@@ -91,7 +91,8 @@ pub fn booking_entry(
     organiser.add_parameter("CN", "Partner network training");
     event.append_property(organiser);
     let mut attendee_line = Property::new("ATTENDEE", format!("mailto:{}", attendee.email));
-    attendee_line.add_parameter("CN", &attendee.name);
+    // A quoted parameter cannot hold a double quote: one in a name would end it early.
+    attendee_line.add_parameter("CN", &attendee.name.replace('"', "'"));
     event.append_property(attendee_line);
     let mut calendar = calendar(Some(method));
     calendar.push(event.done());

@@ -127,6 +127,7 @@ pub struct TrainingLoaders {
     links: DataLoader<SessionLinks>,
     own: DataLoader<OwnBookings>,
     attendees: DataLoader<Children<training_attendee::Entity>>,
+    bookings: DataLoader<Children<training_booking::Entity>>,
     pub partner_training: DataLoader<PartnersTraining>,
 }
 
@@ -142,6 +143,12 @@ impl TrainingLoaders {
                 db,
                 training_attendee::Column::BookingId,
                 training_attendee::Column::QueueNumber,
+                Order::Asc,
+            )),
+            bookings: batching(Children::new(
+                db,
+                training_booking::Column::SessionId,
+                training_booking::Column::Id,
                 Order::Asc,
             )),
             partner_training: batching(PartnersTraining(db.clone())),
@@ -459,15 +466,14 @@ impl TrainingSession {
                 "a session's bookings are for those who run it",
             ));
         }
-        let rows = training_booking::Entity::find()
-            .filter(training_booking::Column::SessionId.eq(self.row().id))
-            .filter(training_booking::Column::ConfirmedAt.is_not_null())
-            .order_by_asc(training_booking::Column::Id)
-            .all(&ctx.state().db)
-            .await?;
+        let rows = load_one(&ctx.loader::<TrainingLoaders>().bookings, self.row().id)
+            .await?
+            .unwrap_or_default();
         let viewer = ctx.viewer();
+        // Public bookings whose link was never followed hold nothing, and are not shown.
         Ok(rows
             .into_iter()
+            .filter(|row| row.confirmed_at.is_some())
             .filter_map(|row| self.booking(row, viewer))
             .collect())
     }

@@ -25,11 +25,11 @@ use chrono_tz::Europe::London;
 use entities::{
     advocacy_goal, campaign,
     enums::{TrainingAudience, TrainingFormat, TrainingLinkKind, TrainingStatus, TrainingTopic},
-    principle, training_booking, training_session, training_session_link,
+    principle, training_attendee, training_booking, training_session, training_session_link,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    QuerySelect, sea_query::Expr,
 };
 use serde_json::json;
 
@@ -313,6 +313,38 @@ pub struct SessionChanges {
     pub seats_per_organisation: Option<Option<i32>>,
 }
 
+impl SessionChanges {
+    /// Whether the change alters what booked people were sent: the title, the place, or the
+    /// joining link.
+    fn alter_what_attendees_were_sent(&self, current: &training_session::Model) -> bool {
+        self.title
+            .as_ref()
+            .is_some_and(|title| *title != current.title)
+            || self
+                .venue
+                .as_ref()
+                .is_some_and(|venue| *venue != current.venue)
+            || self.town.as_ref().is_some_and(|town| *town != current.town)
+            || self
+                .joining_url
+                .as_ref()
+                .is_some_and(|url| *url != current.joining_url)
+    }
+}
+
+/// A moved session's reminders go out again, the day before its new time.
+async fn remind_again(conn: &impl ConnectionTrait, session_id: i64) -> ApiResult<()> {
+    training_attendee::Entity::update_many()
+        .col_expr(
+            training_attendee::Column::RemindedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(training_attendee::Column::SessionId.eq(session_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn update(
     state: &AppState,
     actor: &Actor,
@@ -350,11 +382,15 @@ pub async fn update(
             format!("{confirmed} seats are already confirmed; capacity cannot go below that"),
         ));
     }
-    let relink = changes
-        .joining_url
-        .as_ref()
-        .is_some_and(|url| *url != current.joining_url);
-    let tell = moved || relink;
+    if current.format == TrainingFormat::InPerson
+        && changes.joining_url.as_ref().is_some_and(Option::is_some)
+    {
+        return Err(ApiError::bad_input(
+            "input.joiningUrl",
+            "an in-person session has no joining link",
+        ));
+    }
+    let tell = moved || changes.alter_what_attendees_were_sent(&current);
     let mut row: training_session::ActiveModel = current.clone().into();
     if let Some(title) = changes.title {
         row.title = Set(title);
@@ -386,16 +422,19 @@ pub async fn update(
     }
     row.updated_at = Set(now);
     let updated = training_session::Entity::update(row).exec(&txn).await?;
+    if moved {
+        remind_again(&txn, id).await?;
+    }
     let promoted = booking::promote(&txn, state, &updated, now).await?;
     if tell && updated.status == TrainingStatus::Published {
-        booking::tell_of_change(&txn, state, &updated, now).await?;
+        booking::tell_of_change(&txn, state, &updated, &promoted, now).await?;
     }
     audit::record(
         &txn,
         actor.user_id,
         now,
         Change::new("training.update", "training_session", id)
-            .with_detail(json!({ "moved": moved, "promoted": promoted })),
+            .with_detail(json!({ "moved": moved, "promoted": promoted.len() })),
     )
     .await?;
     txn.commit().await?;

@@ -9,7 +9,8 @@ use entities::{
     training_attendee, training_session,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, Query},
 };
 
 use super::{booking::joining_line, place, when};
@@ -109,18 +110,37 @@ async fn remind_due(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
     Ok(next.map(|starts| starts - ahead()))
 }
 
-/// Marks the attendee reminded if nobody has; true when this instance sends the reminder.
+/// Marks the attendee reminded if nobody has and they still hold a seat in a session still on
+/// within the day; true when this instance sends the reminder.
 async fn claim(
     conn: &impl ConnectionTrait,
     attendee_id: i64,
     now: DateTime<Utc>,
 ) -> ApiResult<bool> {
+    let still_on = Query::select()
+        .column(training_session::Column::Id)
+        .from(training_session::Entity)
+        .and_where(training_session::Column::Status.eq(TrainingStatus::Published))
+        .and_where(training_session::Column::StartsAt.gt(now))
+        .and_where(training_session::Column::StartsAt.lte(now + ahead()))
+        .to_owned();
     let claimed = training_attendee::Entity::update_many()
         .col_expr(training_attendee::Column::RemindedAt, Expr::value(now))
         .filter(training_attendee::Column::Id.eq(attendee_id))
         .filter(training_attendee::Column::RemindedAt.is_null())
+        .filter(training_attendee::Column::Status.eq(AttendeeStatus::Confirmed))
+        .filter(training_attendee::Column::SessionId.in_subquery(still_on))
         .exec(conn)
         .await?
         .rows_affected;
     Ok(claimed == 1)
+}
+
+/// For a seat confirmed now: already reminded when the reminder's time has passed, as the
+/// confirmation itself carries everything the reminder would.
+pub fn reminded_on_seating(
+    session: &training_session::Model,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    (now >= session.starts_at - ahead()).then_some(now)
 }

@@ -317,6 +317,33 @@ async fn seats_go_in_order_and_the_waitlist_moves_up_when_seats_free() {
         json!([{ "name": "Chloe" }, { "name": "Dawit" }]),
         "a member sees their organisation's booking"
     );
+
+    let clyde = book(&app, &w.members[4], &session, &["Gus", "Hal"]).await;
+    assert_eq!(
+        statuses(&clyde),
+        vec![
+            ("CONFIRMED".to_owned(), Value::Null),
+            ("WAITLISTED".to_owned(), json!(1))
+        ]
+    );
+    app.ok(
+        Some(&w.members[4].access_token),
+        CANCEL_BOOKING,
+        json!({ "id": clyde["id"] }),
+    )
+    .await;
+    let hal = app.wait_for_mail("hal@trainees.example.org", 2).await;
+    assert!(
+        hal[1].contains("you are off its waitlist"),
+        "someone waiting hears of the cancellation too: {}",
+        hal[1]
+    );
+    app.wait_for_mail("gus@trainees.example.org", 2).await;
+    let gus = invites_to(&app, "gus@trainees.example.org");
+    assert_eq!(
+        gus.last().and_then(|c| c.property_value("METHOD")),
+        Some("CANCEL")
+    );
 }
 
 #[tokio::test]
@@ -558,6 +585,7 @@ async fn the_public_book_from_an_emailed_link_and_cancel_from_another() {
         .expect("an answer");
     assert_eq!(left.status(), 200);
     assert_eq!(seats(&app, &session).await["seatsLeft"], 1);
+    app.wait_for_mail("rosa@example.net", 3).await;
     let invites = invites_to(&app, "rosa@example.net");
     assert_eq!(
         invites
@@ -728,7 +756,13 @@ async fn the_calendar_feed_and_attachments_keep_uk_time_across_the_clock_change(
     let mut elsewhere = session_input(&app, &w, "In London", 10);
     elsewhere["regionId"] = json!(w.london);
     published(&app, &w.admin, elsewhere).await;
-    book(&app, &w.members[0], &sessions[0], &["Wanjiru"]).await;
+    app.ok(
+        Some(&w.members[0].access_token),
+        BOOK,
+        json!({ "i": { "sessionId": sessions[0], "attendees": [
+            { "name": "Wanjiru \"Wawa\" Kamau", "email": "wanjiru@trainees.example.org" }] } }),
+    )
+    .await;
 
     let shown = app
         .ok(
@@ -809,11 +843,23 @@ async fn the_calendar_feed_and_attachments_keep_uk_time_across_the_clock_change(
     );
     app.ok(
         Some(&w.staff.access_token),
+        UPDATE,
+        json!({ "id": sessions[0], "i": { "title": "Before the change, in a new room" } }),
+    )
+    .await;
+    let renamed = app.wait_for_mail("wanjiru@trainees.example.org", 3).await;
+    assert!(
+        renamed[2].contains("Before the change, in a new room"),
+        "a new title (or place) is news too: {}",
+        renamed[2]
+    );
+    app.ok(
+        Some(&w.staff.access_token),
         "mutation($id: ID!) { cancelTrainingSession(id: $id, reason: \"Venue lost.\") { status } }",
         json!({ "id": sessions[0] }),
     )
     .await;
-    app.wait_for_mail("wanjiru@trainees.example.org", 3).await;
+    app.wait_for_mail("wanjiru@trainees.example.org", 4).await;
     let invites = invites_to(&app, "wanjiru@trainees.example.org");
     let entries: Vec<(String, String, u32, Option<DateTime<Utc>>)> = invites
         .iter()
@@ -837,6 +883,7 @@ async fn the_calendar_feed_and_attachments_keep_uk_time_across_the_clock_change(
             .collect::<Vec<_>>(),
         [
             ("REQUEST", Some(before)),
+            ("REQUEST", Some(later)),
             ("REQUEST", Some(later)),
             ("CANCEL", Some(later)),
         ],

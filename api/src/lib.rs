@@ -22,6 +22,7 @@ pub mod policy_updates;
 pub mod positions;
 pub mod principles;
 pub mod regions;
+pub mod retention;
 pub mod spreadsheet;
 pub mod state;
 pub mod support_requests;
@@ -101,6 +102,13 @@ impl Started {
             |event| matches!(event, events::Event::TrainingScheduled),
             |state| async move { training::reminders::run_due(&state).await },
         ));
+        let retention = tokio::spawn(run_when_due(
+            self.state.clone(),
+            stopping.clone(),
+            "deleting unconfirmed requests",
+            |_| false,
+            |state| async move { retention::forget_unconfirmed(&state).await },
+        ));
         let mailer = mailing::outbox::Mailer::from_config(&self.state.config)
             .map_err(std::io::Error::other)?;
         let postman = self.state.config.mail_worker.then(|| {
@@ -125,6 +133,7 @@ impl Started {
         let _ = announcer.await;
         let _ = reminders.await;
         let _ = training_reminders.await;
+        let _ = retention.await;
         if let Some(postman) = postman {
             let _ = postman.await;
         }

@@ -192,3 +192,93 @@ async fn the_inviter_cannot_ask_for_the_invitation_link() {
         .await;
     assert_eq!(tests::error_code(&asked), "GRAPHQL_VALIDATION_FAILED");
 }
+
+/// Rows still holding `address`, across the tables an unconfirmed request writes to.
+async fn rows_holding(app: &TestApp, address: &str) -> u64 {
+    use entities::{partnership_enquiry, signatory, subscriber, training_attendee};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let db = &app.state.db;
+    let counts = [
+        subscriber::Entity::find()
+            .filter(subscriber::Column::Email.eq(address))
+            .count(db)
+            .await,
+        partnership_enquiry::Entity::find()
+            .filter(partnership_enquiry::Column::ContactEmail.eq(address))
+            .count(db)
+            .await,
+        signatory::Entity::find()
+            .filter(signatory::Column::Email.eq(address))
+            .count(db)
+            .await,
+        training_attendee::Entity::find()
+            .filter(training_attendee::Column::Email.eq(address))
+            .count(db)
+            .await,
+    ];
+    counts
+        .into_iter()
+        .map(|count| count.expect("a count"))
+        .sum()
+}
+
+#[tokio::test]
+async fn requests_whose_link_is_never_followed_are_forgotten_after_a_month() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let never = "never.confirmed@example.net";
+    crate::mailing::subscribe(&app, json!({ "email": never })).await;
+    app.wait_for_mail(never, 1).await;
+    app.ok(
+        None,
+        "mutation($i: RequestPartnershipInput!) { requestPartnership(input: $i) { message } }",
+        json!({ "i": { "organisationName": "Quiet Group", "contactName": "Nia",
+                       "contactEmail": never, "message": "May we join?" } }),
+    )
+    .await;
+    app.wait_for_mail(never, 2).await;
+    crate::principles::signed_outside(
+        &app,
+        crate::principles::outside_form("Quiet Group", never, None, true),
+    )
+    .await;
+    let mut input = crate::training::session_input(&app, &w, "Open to all", 10);
+    input["audience"] = json!("PUBLIC");
+    input["startsAt"] = json!((app.state.now() + chrono::Duration::days(60)).to_rfc3339());
+    input["endsAt"] = json!(
+        (app.state.now() + chrono::Duration::days(60) + chrono::Duration::hours(2)).to_rfc3339()
+    );
+    let session = crate::training::published(&app, &w.staff, input).await;
+    app.ok(
+        None,
+        crate::training::BOOK,
+        json!({ "i": { "sessionId": session, "attendees": [{ "name": "Nia", "email": never }] } }),
+    )
+    .await;
+    let kept = "kept.confirmed@example.net";
+    confirmed(&app, kept, json!({})).await;
+    assert_eq!(rows_holding(&app, never).await, 4);
+
+    app.clock.advance(chrono::Duration::days(29));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        rows_holding(&app, never).await,
+        4,
+        "a month to follow the link"
+    );
+    app.clock.advance(chrono::Duration::days(2));
+    let mut left = u64::MAX;
+    for _ in 0..100 {
+        left = rows_holding(&app, never).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "nothing is kept of requests never confirmed");
+    assert_eq!(
+        rows_holding(&app, kept).await,
+        1,
+        "a confirmed subscription stays"
+    );
+}

@@ -86,6 +86,17 @@ pub struct Settings {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Connections served at once; further ones wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value = "1024", global = true)]
+    pub max_connections: NonZeroU32,
+    /// How long a request (its body included) may take before it is answered 408.
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_SECONDS",
+        default_value = "30",
+        global = true
+    )]
+    pub request_timeout_seconds: NonZeroU32,
     /// Where email goes: `smtp://host:port` (plain, to a local relay),
     /// `smtp://user:password@host:587?tls=required` (STARTTLS) or
     /// `smtps://user:password@host:465`. When unset, each email is written as an `.eml` file
@@ -146,6 +157,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub invitation_ttl: Duration,
     pub max_body_bytes: usize,
+    pub max_connections: NonZeroU32,
+    pub request_timeout: std::time::Duration,
     /// May hold the relay's password.
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
@@ -195,6 +208,10 @@ impl Config {
             refresh_token_ttl: Duration::seconds(settings.refresh_token_ttl_seconds.into()),
             invitation_ttl: Duration::seconds(settings.invitation_ttl_seconds.into()),
             max_body_bytes: settings.max_body_bytes,
+            max_connections: settings.max_connections,
+            request_timeout: std::time::Duration::from_secs(
+                settings.request_timeout_seconds.get().into(),
+            ),
             smtp_url: settings.smtp_url.map(|url| Secret(url.into_bytes())),
             mail_from: settings.mail_from,
             mail_worker: settings.mail_worker,

@@ -119,6 +119,10 @@ impl Started {
             ))
         });
         let schema = graphql::build_schema(self.state.clone());
+        let limits = http::ServerLimits {
+            max_connections: self.state.config.max_connections,
+            request_timeout: self.state.config.request_timeout,
+        };
         let app = http::routes(self.state, schema);
         // Background work stops taking new jobs as soon as shutdown is asked for, while open
         // requests are still being answered: mail already taken is sent and marked first.
@@ -127,7 +131,7 @@ impl Started {
             shutdown.await;
             stop_background.cancel();
         };
-        let served = http::serve(self.listener, app, shutdown).await;
+        let served = http::serve(self.listener, app, limits, shutdown).await;
         stopping.cancel();
         let _ = relay.await;
         let _ = announcer.await;

@@ -214,6 +214,8 @@ pub fn default_settings(dir: &std::path::Path) -> Settings {
         refresh_token_ttl_seconds: 30 * 24 * 3600,
         invitation_ttl_seconds: 7 * 24 * 3600,
         max_body_bytes: 256 * 1024,
+        max_connections: std::num::NonZeroU32::new(1024).expect("not zero"),
+        request_timeout_seconds: std::num::NonZeroU32::new(30).expect("not zero"),
         smtp_url: None,
         mail_from: "Partner network <updates@charity.example.org>".to_owned(),
         mail_worker: true,

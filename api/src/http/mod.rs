@@ -9,7 +9,7 @@ pub mod socket;
 mod subscriptions;
 mod training;
 
-pub use server::serve;
+pub use server::{ServerLimits, serve};
 
 use std::{sync::Arc, time::Instant};
 

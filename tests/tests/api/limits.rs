@@ -246,3 +246,69 @@ async fn a_client_that_dawdles_over_its_headers_is_cut_off() {
         "the request was never served"
     );
 }
+
+#[tokio::test]
+async fn a_request_whose_body_never_arrives_gets_408() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.request_timeout_seconds = std::num::NonZeroU32::MIN;
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(app.address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(
+            b"POST /graphql HTTP/1.1\r\nHost: example.org\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"query\":",
+        )
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let read =
+        tokio::time::timeout(StdDuration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server gave up waiting for the body");
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_for_a_free_slot() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.max_connections = std::num::NonZeroU32::new(2).expect("not zero");
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(app.address)
+            .await
+            .expect("connect");
+        // A request served keeps its connection open (and its slot taken) for the next.
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: example.org\r\n\r\n")
+            .await
+            .expect("write");
+        let mut first = [0u8; 12];
+        stream.read_exact(&mut first).await.expect("an answer");
+        assert_eq!(&first, b"HTTP/1.1 200");
+        idle.push(stream);
+    }
+    let client = reqwest::Client::builder()
+        .timeout(StdDuration::from_secs(1))
+        .build()
+        .expect("a client");
+    let waiting = client.get(app.url("/health")).send().await;
+    assert!(
+        waiting.is_err(),
+        "a third connection is not served while two hold the slots"
+    );
+    idle.clear();
+    let served = client
+        .get(app.url("/health"))
+        .timeout(StdDuration::from_secs(5))
+        .send()
+        .await
+        .expect("served once a slot is free");
+    assert_eq!(served.status(), 200);
+}

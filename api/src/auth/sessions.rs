@@ -328,12 +328,26 @@ pub async fn change_password(
         .one(db)
         .await?
         .ok_or(ApiError::NotFound("account"))?;
-    if !passwords::verify(&state.hashing, current, Some(account.password_hash.clone())).await? {
+    // Guesses at the current password (with a stolen session, say) count against the account
+    // as sign-in guesses do, on every instance and from every network.
+    let keys = throttle::Keys::new(tokens::digest(&account.email), client.ip);
+    let admitted = throttle::admit(db, &keys, now).await?;
+    let right =
+        match passwords::verify(&state.hashing, current, Some(account.password_hash.clone())).await
+        {
+            Ok(right) => right,
+            Err(error) => {
+                throttle::not_checked(db, &keys, admitted, now).await?;
+                return Err(error);
+            }
+        };
+    if !right {
         return Err(ApiError::bad_input(
             "currentPassword",
             "the current password is not right",
         ));
     }
+    throttle::succeeded(db, &keys, admitted, now).await?;
     let new_hash = passwords::hash(&state.hashing, new_password).await?;
     let txn = db::begin_write(db).await?;
     user::Entity::update_many()

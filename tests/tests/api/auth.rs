@@ -380,6 +380,43 @@ async fn an_admin_cannot_deactivate_themself() {
 }
 
 #[tokio::test]
+async fn guesses_at_the_current_password_count_like_sign_in_guesses() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    for _ in 0..5 {
+        let wrong = app
+            .gql(
+                Some(&admin.access_token),
+                change,
+                json!({ "c": "guess guess guess", "n": "a brand new passphrase" }),
+            )
+            .await;
+        assert_eq!(error_code(&wrong), "BAD_USER_INPUT");
+    }
+    let locked = app
+        .gql(
+            Some(&admin.access_token),
+            change,
+            json!({ "c": PASSWORD, "n": "a brand new passphrase" }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&locked),
+        "RATE_LIMITED",
+        "a sixth guess waits, whoever holds the session: {locked}"
+    );
+    let sign_in = app
+        .gql(None, LOGIN, json!({ "e": ADMIN_EMAIL, "p": PASSWORD }))
+        .await;
+    assert_eq!(
+        error_code(&sign_in),
+        "RATE_LIMITED",
+        "the account's lock is the same one sign-in uses"
+    );
+}
+
+#[tokio::test]
 async fn changing_the_password_ends_other_sessions() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;

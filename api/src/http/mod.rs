@@ -4,6 +4,7 @@
 mod feeds;
 mod graphql;
 mod pages;
+mod safety;
 mod server;
 pub mod socket;
 mod subscriptions;
@@ -82,6 +83,7 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
             get(training::cancel_page).post(training::cancel),
         )
         .at("/ready", get(ready))
+        .at("/assets/page.css", get(safety::page_css))
         .at(
             "/invitations/accept",
             get(pages::invitation_form).post(pages::accept_invitation),
@@ -89,6 +91,7 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
         .data(schema)
         .data(state)
         .around(move |endpoint, request| limit_body(endpoint, request, max_body_bytes))
+        .around(safety::with_safety_headers)
         .around(|endpoint, request| async move {
             // Logs the path only: query strings may carry tokens.
             let (method, path, started) = (

@@ -392,3 +392,66 @@ async fn websocket_clients_with_a_bad_token_are_turned_away() {
         "no acknowledgement: {answer:?}"
     );
 }
+
+#[tokio::test]
+async fn pages_load_nothing_foreign_and_keep_their_tokens_to_themselves() {
+    let app = TestApp::spawn().await;
+    let page = app
+        .client
+        .get(app.url("/training/confirm?token=a-secret-token"))
+        .send()
+        .await
+        .expect("the page");
+    let header = |name: &str| {
+        page.headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let policy = header("content-security-policy");
+    for rule in [
+        "default-src 'none'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(rule), "{rule} in {policy}");
+    }
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    assert_eq!(
+        header("cache-control"),
+        "no-store",
+        "an address with a token is not kept by caches"
+    );
+    let html = page.text().await.expect("a body");
+    assert!(
+        !html.contains("<style") && !html.contains("<script"),
+        "nothing inline for the policy to refuse"
+    );
+    assert!(html.contains("href=\"/assets/page.css\""));
+    let css = app
+        .client
+        .get(app.url("/assets/page.css"))
+        .send()
+        .await
+        .expect("the stylesheet");
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|kind| kind.starts_with("text/css"))
+    );
+    let explorer = app
+        .client
+        .get(app.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("GraphiQL");
+    assert_eq!(
+        explorer.headers()["content-security-policy"],
+        "frame-ancestors 'none'",
+        "the explorer cannot be framed either"
+    );
+}

@@ -60,6 +60,9 @@ pub struct Settings {
     /// Partnership enquiries one client IP may send per hour on one instance.
     #[arg(long, env = "ENQUIRIES_PER_HOUR", default_value_t = NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN), global = true)]
     pub enquiries_per_hour: NonZeroU32,
+    /// Training bookings one account may make per hour (each emails the people it names).
+    #[arg(long, env = "BOOKINGS_PER_HOUR", default_value = "60", global = true)]
+    pub bookings_per_hour: NonZeroU32,
     /// `development` or `production`; production refuses to start without JWT_SECRET.
     #[arg(
         long,
@@ -153,6 +156,7 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub password_attempts_per_minute: NonZeroU32,
     pub enquiries_per_hour: NonZeroU32,
+    pub bookings_per_hour: NonZeroU32,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub invitation_ttl: Duration,
@@ -204,6 +208,7 @@ impl Config {
             trusted_proxies: settings.trusted_proxies,
             password_attempts_per_minute: settings.password_attempts_per_minute,
             enquiries_per_hour: settings.enquiries_per_hour,
+            bookings_per_hour: settings.bookings_per_hour,
             access_token_ttl: Duration::seconds(settings.access_token_ttl_seconds.into()),
             refresh_token_ttl: Duration::seconds(settings.refresh_token_ttl_seconds.into()),
             invitation_ttl: Duration::seconds(settings.invitation_ttl_seconds.into()),

@@ -209,6 +209,7 @@ pub fn default_settings(dir: &std::path::Path) -> Settings {
         // Tests sign many people in from one address; the limit has a test of its own.
         password_attempts_per_minute: std::num::NonZeroU32::new(10_000).expect("not zero"),
         enquiries_per_hour: std::num::NonZeroU32::new(10_000).expect("not zero"),
+        bookings_per_hour: std::num::NonZeroU32::new(10_000).expect("not zero"),
         app_env: Environment::Development,
         access_token_ttl_seconds: 900,
         refresh_token_ttl_seconds: 30 * 24 * 3600,

@@ -80,7 +80,10 @@ pub async fn book(
                 "staff and admins run sessions; partner members and the public book them",
             ));
         }
-        Some(actor) => actor.acting_for(),
+        Some(actor) => {
+            check_booking_rate(state, actor.user_id, now).await?;
+            actor.acting_for()
+        }
         None => {
             state.enquiry_rate.check(client.ip, now)?;
             None
@@ -147,6 +150,31 @@ pub async fn book(
     state.mail_queued().await;
     announce_seats(state, &session).await;
     Ok(booking)
+}
+
+/// Each booking emails the people it names, so one account may make only so many an hour
+/// (counted in the database, across instances).
+async fn check_booking_rate(state: &AppState, user_id: i64, now: DateTime<Utc>) -> ApiResult<()> {
+    let hour_ago = now - chrono::Duration::hours(1);
+    let recent: Vec<DateTime<Utc>> = training_booking::Entity::find()
+        .select_only()
+        .column(training_booking::Column::CreatedAt)
+        .filter(training_booking::Column::BookedBy.eq(user_id))
+        .filter(training_booking::Column::CreatedAt.gt(hour_ago))
+        .order_by_asc(training_booking::Column::CreatedAt)
+        .limit(u64::from(state.config.bookings_per_hour.get()))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    match recent.first() {
+        Some(oldest) if recent.len() as u64 >= u64::from(state.config.bookings_per_hour.get()) => {
+            Err(ApiError::RateLimited {
+                retry_at: *oldest + chrono::Duration::hours(1),
+                now,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Seats the attendees in order, each confirmed while seats last and waitlisted after (or all

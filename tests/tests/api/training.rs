@@ -1044,3 +1044,35 @@ async fn seats_left_are_pushed_live_from_any_instance() {
     );
     second.stop().await;
 }
+
+#[tokio::test]
+async fn an_account_books_only_so_many_times_an_hour() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.bookings_per_hour = std::num::NonZeroU32::new(2).expect("not zero");
+    })
+    .await;
+    let w = world(&app).await;
+    let session = published(&app, &w.staff, session_input(&app, &w, "Limited", 50)).await;
+    book(&app, &w.members[0], &session, &["One"]).await;
+    book(&app, &w.members[0], &session, &["Two"]).await;
+    let third = app
+        .gql(
+            Some(&w.members[0].access_token),
+            BOOK,
+            json!({ "i": { "sessionId": session, "attendees": people(&["Three"]) } }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&third),
+        "RATE_LIMITED",
+        "each booking emails the people it names: {third}"
+    );
+    assert!(third["errors"][0]["extensions"]["retryAfterSeconds"].as_i64() > Some(0));
+    assert_eq!(seats(&app, &session).await["seatsLeft"], 48);
+    book(&app, &w.members[1], &session, &["Four"]).await;
+    assert_eq!(
+        seats(&app, &session).await["seatsLeft"],
+        47,
+        "the limit is each account's own"
+    );
+}

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod engagement;
 pub mod enquiries;
 pub mod events;
 pub mod evidence;

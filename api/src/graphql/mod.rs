@@ -17,6 +17,7 @@ use crate::{
     audit::graphql::AuditQuery,
     auth::graphql::{AuthMutation, AuthQuery},
     campaigns::graphql::{CampaignLoaders, CampaignMutation, CampaignQuery},
+    engagement::graphql::{EngagementLoaders, EngagementQuery},
     enquiries::graphql::{EnquiryLoaders, EnquiryMutation, EnquiryQuery},
     evidence::graphql::{EvidenceLoaders, EvidenceMutation, EvidenceQuery},
     joint_actions::graphql::{
@@ -57,6 +58,7 @@ pub struct Query(
     EvidenceQuery,
     PrincipleQuery,
     TrainingQuery,
+    EngagementQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -114,6 +116,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .data(Arc::new(EvidenceLoaders::new(db)))
         .data(Arc::new(PrincipleLoaders::new(db)))
         .data(Arc::new(TrainingLoaders::new(db)))
+        .data(Arc::new(EngagementLoaders::new(db)))
         .data(state)
         .finish()
 }

@@ -515,3 +515,20 @@ pub fn history_visible_to(viewer: &Viewer) -> ApiResult<Option<i64>> {
             .ok_or(ApiError::Forbidden("you cannot read this history")),
     }
 }
+
+/// Engagement: the joint actions each partner in `ids` joined in `period`.
+pub async fn engagement(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    period: crate::engagement::Period,
+) -> ApiResult<std::collections::HashMap<i64, crate::engagement::Tally>> {
+    let joined =
+        opt_in::Entity::find().filter(opt_in::Column::PartnerId.is_in(ids.iter().copied()));
+    crate::engagement::tally(
+        conn,
+        period.apply(joined, opt_in::Column::OptedInAt),
+        opt_in::Column::PartnerId,
+        opt_in::Column::OptedInAt,
+    )
+    .await
+}

@@ -186,6 +186,16 @@ impl Partner {
         support_page(ctx, query, first, after).await
     }
 
+    /// What it has taken part in, over all time. The staff of its region, admins and its own
+    /// members.
+    async fn engagement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<crate::engagement::graphql::PartnerEngagement> {
+        self.check_private(ctx)?;
+        crate::engagement::graphql::partner_engagement(ctx, self.row().id).await
+    }
+
     /// Engagement: the training its people attended. The staff of its region, admins and its
     /// own members.
     async fn training(

@@ -547,3 +547,36 @@ pub async fn was_asked(
         .await?;
     Ok(asked.is_some())
 }
+
+/// Engagement: the positions each partner in `ids` backed, and those it declined, answering
+/// in `period`.
+pub async fn engagement(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    period: crate::engagement::Period,
+) -> ApiResult<(
+    std::collections::HashMap<i64, crate::engagement::Tally>,
+    std::collections::HashMap<i64, crate::engagement::Tally>,
+)> {
+    let answered = |decision: ApprovalDecision| {
+        let query = position_approval::Entity::find()
+            .filter(position_approval::Column::PartnerId.is_in(ids.iter().copied()))
+            .filter(position_approval::Column::Decision.eq(decision));
+        period.apply(query, position_approval::Column::RespondedAt)
+    };
+    let backed = crate::engagement::tally(
+        conn,
+        answered(ApprovalDecision::Approve),
+        position_approval::Column::PartnerId,
+        position_approval::Column::RespondedAt,
+    )
+    .await?;
+    let declined = crate::engagement::tally(
+        conn,
+        answered(ApprovalDecision::Decline),
+        position_approval::Column::PartnerId,
+        position_approval::Column::RespondedAt,
+    )
+    .await?;
+    Ok((backed, declined))
+}

@@ -203,3 +203,20 @@ pub fn visible_to(actor: &Actor) -> Select<support_request::Entity> {
         .to_owned();
     query.filter(support_request::Column::PartnerId.in_subquery(regional_partners))
 }
+
+/// Engagement: the requests for support each partner in `ids` made in `period`.
+pub async fn engagement(
+    conn: &impl sea_orm::ConnectionTrait,
+    ids: &[i64],
+    period: crate::engagement::Period,
+) -> ApiResult<std::collections::HashMap<i64, crate::engagement::Tally>> {
+    let asked = support_request::Entity::find()
+        .filter(support_request::Column::PartnerId.is_in(ids.iter().copied()));
+    crate::engagement::tally(
+        conn,
+        period.apply(asked, support_request::Column::CreatedAt),
+        support_request::Column::PartnerId,
+        support_request::Column::CreatedAt,
+    )
+    .await
+}

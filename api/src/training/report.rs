@@ -267,3 +267,49 @@ pub async fn by_topic(
     }
     Ok(lines)
 }
+
+#[derive(FromQueryResult)]
+struct Attendances {
+    partner_id: i64,
+    count: i64,
+    last_at: Option<DateTime<Utc>>,
+}
+
+/// Engagement: the seats each partner in `ids` filled (people who attended) at sessions that
+/// started in `period`, in one grouped query.
+pub async fn engagement(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    period: crate::engagement::Period,
+) -> ApiResult<HashMap<i64, crate::engagement::Tally>> {
+    let attended = training_attendee::Entity::find()
+        .join(JoinType::InnerJoin, booking_of_attendee())
+        .join(JoinType::InnerJoin, session_of_attendee())
+        .filter(training_booking::Column::PartnerId.is_in(ids.iter().copied()))
+        .filter(training_attendee::Column::Attendance.eq(Attendance::Attended));
+    let mut attended = attended.select_only();
+    if let Some(from) = period.from {
+        attended = attended.filter(training_session::Column::StartsAt.gte(from));
+    }
+    if let Some(to) = period.to {
+        attended = attended.filter(training_session::Column::StartsAt.lt(to));
+    }
+    let rows = attended
+        .column(training_booking::Column::PartnerId)
+        .column_as(training_attendee::Column::Id.count(), "count")
+        .column_as(training_session::Column::StartsAt.max(), "last_at")
+        .group_by(training_booking::Column::PartnerId)
+        .into_model::<Attendances>()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let tally = crate::engagement::Tally {
+                count: row.count,
+                last_at: row.last_at,
+            };
+            (row.partner_id, tally)
+        })
+        .collect())
+}

@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod data_protection;
 mod delivery;
+mod engagement;
 mod enquiries;
 mod evidence;
 mod feeds;

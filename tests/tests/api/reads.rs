@@ -590,6 +590,27 @@ fn paths() -> Vec<Path> {
             expected: ["hidden", "hidden", "hidden", "shown", "shown", "hidden"],
         },
         Path {
+            name: "a partner's engagement",
+            query: "query($p: ID!) { partner(id: $p) { engagement { jointActionsJoined } } }",
+            variables: |f| json!({ "p": f.partner }),
+            pointer: "/partner/engagement",
+            expected: RECORDS,
+        },
+        Path {
+            name: "a region's engagement report",
+            query: "query($r: ID) { engagementReport(regionId: $r) { engagement { lastActiveAt } } }",
+            variables: |f| json!({ "r": f.world.north_west }),
+            pointer: "/engagementReport/0/engagement",
+            expected: [
+                "UNAUTHENTICATED",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "shown",
+                "shown",
+                "FORBIDDEN",
+            ],
+        },
+        Path {
             name: "a partner's training record",
             query: "query($p: ID!) { partner(id: $p) { training { peopleTrained } } }",
             variables: |f| json!({ "p": f.partner }),

@@ -53,6 +53,8 @@ pub struct PartnerEngagement {
     pub support_requests: i64,
     /// People from the organisation who attended training.
     pub training_attended: i64,
+    /// Whether it has signed the Early Action principles (and the signature stands).
+    pub signed_principles: bool,
     /// Null: nothing yet.
     pub last_active_at: Option<DateTime<Utc>>,
 }
@@ -65,6 +67,7 @@ impl From<Engagement> for PartnerEngagement {
             positions_declined: engagement.positions_declined.count,
             support_requests: engagement.support_requests.count,
             training_attended: engagement.training_attended.count,
+            signed_principles: engagement.principles_signed.count > 0,
             last_active_at: engagement.last_active_at(),
         }
     }

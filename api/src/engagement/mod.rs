@@ -78,6 +78,7 @@ pub struct Engagement {
     pub positions_declined: Tally,
     pub support_requests: Tally,
     pub training_attended: Tally,
+    pub principles_signed: Tally,
 }
 
 impl Engagement {
@@ -89,6 +90,7 @@ impl Engagement {
             self.positions_declined,
             self.support_requests,
             self.training_attended,
+            self.principles_signed,
         ]
         .iter()
         .filter_map(|tally| tally.last_at)
@@ -106,6 +108,7 @@ pub async fn of_partners(
     let (backed, declined) = crate::positions::engagement(conn, ids, period).await?;
     let requests = crate::support_requests::engagement(conn, ids, period).await?;
     let trained = crate::training::report::engagement(conn, ids, period).await?;
+    let signed = crate::principles::engagement(conn, ids, period).await?;
     let of = |tallies: &HashMap<i64, Tally>, id: &i64| tallies.get(id).copied().unwrap_or_default();
     Ok(ids
         .iter()
@@ -116,6 +119,7 @@ pub async fn of_partners(
                 positions_declined: of(&declined, id),
                 support_requests: of(&requests, id),
                 training_attended: of(&trained, id),
+                principles_signed: of(&signed, id),
             };
             (*id, engagement)
         })

@@ -752,3 +752,22 @@ pub fn after_cursor(
         .order_by_asc(signatory::Column::NameKey)
         .order_by_asc(signatory::Column::Id)
 }
+
+/// Engagement: each partner in `ids` whose signature of the principles (approved, not
+/// withdrawn) was made in `period`.
+pub async fn engagement(
+    conn: &impl sea_orm::ConnectionTrait,
+    ids: &[i64],
+    period: crate::engagement::Period,
+) -> ApiResult<std::collections::HashMap<i64, crate::engagement::Tally>> {
+    let signed = signatory::Entity::find()
+        .filter(signatory::Column::PartnerId.is_in(ids.iter().copied()))
+        .filter(signatory::Column::Status.eq(SignatoryStatus::Approved));
+    crate::engagement::tally(
+        conn,
+        period.apply(signed, signatory::Column::SignedAt),
+        signatory::Column::PartnerId,
+        signatory::Column::SignedAt,
+    )
+    .await
+}

@@ -44,18 +44,25 @@ async fn staff_see_who_took_part_and_who_has_gone_quiet() {
     )
     .await;
 
+    app.ok(
+        Some(&w.members[0].access_token),
+        crate::principles::SIGN,
+        json!({ "i": { "partnerId": w.partners[0], "signatoryName": "Mariam Yusuf",
+                       "signatoryRole": "Coordinator" } }),
+    )
+    .await;
     let bolton = app
         .ok(
             Some(&w.staff.access_token),
             "query($p: ID!) { partner(id: $p) { engagement { jointActionsJoined positionsBacked
-                positionsDeclined supportRequests trainingAttended } } }",
+                positionsDeclined supportRequests trainingAttended signedPrinciples } } }",
             json!({ "p": w.partners[0] }),
         )
         .await;
     assert_eq!(
         bolton["partner"]["engagement"],
         json!({ "jointActionsJoined": 1, "positionsBacked": 1, "positionsDeclined": 0,
-                "supportRequests": 1, "trainingAttended": 0 })
+                "supportRequests": 1, "trainingAttended": 0, "signedPrinciples": true })
     );
     let hidden = app
         .gql(
@@ -104,7 +111,7 @@ async fn staff_see_who_took_part_and_who_has_gone_quiet() {
         "the quiet ones first, when asked"
     );
     // Sign-in check, the region's partners, then one grouped count per column.
-    assert!(statements <= 7, "{statements} statements");
+    assert!(statements <= 8, "{statements} statements");
     let before = app.statements();
     let everyone = app.ok(Some(&w.admin.access_token), REPORT, json!({})).await;
     assert_eq!(names(&everyone).len(), 5, "admins see every region's");

@@ -10,8 +10,8 @@ pub struct Model {
     pub session_id: i64,
     pub partner_id: Option<i64>,
     pub booked_by: Option<i64>,
-    /// The digest of the emailed link's token (to confirm a public booking, or cancel it).
-    pub token_hash: String,
+    /// Mixed into the emailed link's token (to confirm a public booking, or cancel it).
+    pub link_salt: String,
     /// The calendar entry's UID, the same in every email about the booking.
     pub uid: String,
     pub created_at: DateTimeUtc,

@@ -195,7 +195,7 @@ async fn create_bookings(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(big_integer(TrainingBookings::SessionId))
                 .col(big_integer_null(TrainingBookings::PartnerId))
                 .col(big_integer_null(TrainingBookings::BookedBy))
-                .col(string_len(TrainingBookings::TokenHash, 64))
+                .col(string_len(TrainingBookings::LinkSalt, 64))
                 .col(string_len(TrainingBookings::Uid, 64))
                 .col(timestamp_with_time_zone(TrainingBookings::CreatedAt))
                 .col(timestamp_with_time_zone_null(TrainingBookings::ConfirmedAt))
@@ -227,14 +227,7 @@ async fn create_bookings(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             ),
         ],
     )
-    .await?;
-    manager
-        .get_connection()
-        .execute_unprepared(
-            "CREATE UNIQUE INDEX uq_training_bookings_token ON training_bookings (token_hash)",
-        )
-        .await?;
-    Ok(())
+    .await
 }
 
 async fn create_attendees(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
@@ -353,7 +346,7 @@ enum TrainingBookings {
     SessionId,
     PartnerId,
     BookedBy,
-    TokenHash,
+    LinkSalt,
     Uid,
     CreatedAt,
     ConfirmedAt,

@@ -28,6 +28,8 @@ pub enum Purpose {
     /// Lets an organisation outside the network manage its signature of the Early Action
     /// principles and assess itself against them.
     Signatory,
+    /// Confirms or cancels a public training booking.
+    TrainingBooking,
 }
 
 impl Purpose {
@@ -37,6 +39,7 @@ impl Purpose {
             Self::Manage => b"subscriber link: manage",
             Self::Data => b"subscriber link: data",
             Self::Signatory => b"signatory link: manage",
+            Self::TrainingBooking => b"training booking link",
         }
     }
 }
@@ -47,6 +50,7 @@ pub struct LinkKeys {
     manage: [u8; 32],
     data: [u8; 32],
     signatory: [u8; 32],
+    training_booking: [u8; 32],
 }
 
 impl LinkKeys {
@@ -65,6 +69,7 @@ impl LinkKeys {
             manage: key(Purpose::Manage),
             data: key(Purpose::Data),
             signatory: key(Purpose::Signatory),
+            training_booking: key(Purpose::TrainingBooking),
         }
     }
 
@@ -74,6 +79,7 @@ impl LinkKeys {
             Purpose::Manage => &self.manage,
             Purpose::Data => &self.data,
             Purpose::Signatory => &self.signatory,
+            Purpose::TrainingBooking => &self.training_booking,
         }
     }
 

@@ -22,7 +22,10 @@ use crate::{
     events::Event,
     graphql::error::{ApiError, ApiResult, conflict_on_unique},
     input::EmailAddress,
-    mailing::outbox,
+    mailing::{
+        outbox,
+        tokens::{Purpose, Token},
+    },
     state::AppState,
 };
 
@@ -114,12 +117,11 @@ pub async fn book(
             ));
         }
     }
-    let token = tokens::new_opaque_token();
     let booking = training_booking::Entity::insert(training_booking::ActiveModel {
         session_id: Set(session_id),
         partner_id: Set(partner_id),
         booked_by: Set(actor.map(|actor| actor.user_id)),
-        token_hash: Set(tokens::digest(&token)),
+        link_salt: Set(tokens::new_opaque_token()),
         uid: Set(tokens::new_opaque_token()),
         created_at: Set(now),
         confirmed_at: Set(partner_id.map(|_| now)),
@@ -134,7 +136,10 @@ pub async fn book(
     let seated = seat(&txn, &session, &booking, attendees, status, now).await?;
     match partner_id {
         Some(_) => tell_seated(&txn, state, &session, &booking, &seated, "", now).await?,
-        None => ask_to_confirm(&txn, state, &session, &seated, &token, now).await?,
+        None => {
+            let token = link_token(state, &booking);
+            ask_to_confirm(&txn, state, &session, &seated, &token, now).await?;
+        }
     }
     if let Some(actor) = actor {
         audit::record(
@@ -393,20 +398,52 @@ fn cancel_postscript(state: &AppState, token: &str) -> String {
     format!("\n\nShould you no longer be able to come, cancel here and free the seat:\n{link}")
 }
 
+/// The token in a public booking's links: derived from LINK_SECRET and the booking, so every
+/// email about it can carry the cancel link without the token being stored.
+pub fn link_token(state: &AppState, booking: &training_booking::Model) -> String {
+    state.link_keys.make(
+        Purpose::TrainingBooking,
+        booking.id,
+        &booking.link_salt,
+        None,
+    )
+}
+
 /// The booking whose emailed link carries `token`.
-async fn by_token(conn: &impl ConnectionTrait, token: &str) -> ApiResult<training_booking::Model> {
-    training_booking::Entity::find()
-        .filter(training_booking::Column::TokenHash.eq(tokens::digest(token.trim())))
+pub async fn by_token(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    token: &str,
+) -> ApiResult<training_booking::Model> {
+    let invalid = || ApiError::bad_input("token", "this link is not valid");
+    let parsed = Token::parse(token).ok_or_else(invalid)?;
+    training_booking::Entity::find_by_id(parsed.id)
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::bad_input("token", "this link is not valid"))
+        .filter(|booking| {
+            state.link_keys.verify(
+                Purpose::TrainingBooking,
+                &parsed,
+                &booking.link_salt,
+                state.now(),
+            )
+        })
+        .ok_or_else(invalid)
+}
+
+/// For a booking from the public: how to cancel it, to end each email with.
+fn public_postscript(state: &AppState, booking: &training_booking::Model) -> String {
+    match booking.partner_id {
+        Some(_) => String::new(),
+        None => cancel_postscript(state, &link_token(state, booking)),
+    }
 }
 
 /// Holds a public booking's seat (or waitlist place) from its emailed link.
 pub async fn confirm(state: &AppState, token: &str) -> ApiResult<training_booking::Model> {
     let now = state.now();
     let txn = db::begin_write(&state.db).await?;
-    let asked = by_token(&txn, token).await?;
+    let asked = by_token(&txn, state, token).await?;
     let session = lock_session(&txn, &Viewer(None), asked.session_id).await?;
     // Read again under the session's lock: a cancellation may have just gone through.
     let found = reread(&txn, asked.id).await?;
@@ -451,7 +488,7 @@ pub async fn confirm(state: &AppState, token: &str) -> ApiResult<training_bookin
     let mut row: training_booking::ActiveModel = found.into();
     row.confirmed_at = Set(Some(now));
     let confirmed = training_booking::Entity::update(row).exec(&txn).await?;
-    let postscript = cancel_postscript(state, token.trim());
+    let postscript = public_postscript(state, &confirmed);
     tell_seated(&txn, state, &session, &confirmed, &seated, &postscript, now).await?;
     txn.commit().await?;
     state.mail_queued().await;
@@ -471,7 +508,7 @@ pub async fn cancel(
     let txn = db::begin_write(&state.db).await?;
     let (found, holds_link) = match (id, token) {
         (_, Some(token)) => {
-            let found = by_token(&txn, token).await?;
+            let found = by_token(&txn, state, token).await?;
             if id.is_some_and(|id| id != found.id) {
                 return Err(ApiError::bad_input(
                     "token",
@@ -648,7 +685,10 @@ pub async fn promote(
                 session,
                 booking,
                 &promoted,
-                ("is now confirmed: a seat freed up", ""),
+                (
+                    "is now confirmed: a seat freed up",
+                    &public_postscript(state, booking),
+                ),
                 now,
             )
             .await?;

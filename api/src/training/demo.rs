@@ -191,7 +191,7 @@ async fn book_demo_seats(
         let booking = training_booking::Entity::insert(training_booking::ActiveModel {
             session_id: Set(session.id),
             partner_id: Set(organisation.map(|p| p.id)),
-            token_hash: Set(tokens::digest(&tokens::new_opaque_token())),
+            link_salt: Set(tokens::new_opaque_token()),
             uid: Set(tokens::new_opaque_token()),
             created_at: Set(session.created_at),
             confirmed_at: Set(Some(session.created_at)),

@@ -991,15 +991,7 @@ impl TrainingQuery {
         token: Option<String>,
     ) -> ApiResult<Booking> {
         let row = match (input::optional_id("id", id.as_ref())?, token.as_deref()) {
-            (_, Some(token)) => {
-                training_booking::Entity::find()
-                    .filter(
-                        training_booking::Column::TokenHash
-                            .eq(crate::auth::tokens::digest(token.trim())),
-                    )
-                    .one(&ctx.state().db)
-                    .await?
-            }
+            (_, Some(token)) => Some(booking::by_token(&ctx.state().db, ctx.state(), token).await?),
             (Some(id), None) => {
                 training_booking::Entity::find_by_id(id)
                     .one(&ctx.state().db)

@@ -576,6 +576,26 @@ async fn the_public_book_from_an_emailed_link_and_cancel_from_another() {
     let mail = app.wait_for_mail("rosa@example.net", 2).await;
     assert!(mail[1].contains("Your seat: Welcoming in your town"));
     let cancel = link(&mail[1], "/training/cancel");
+    let sol = json!([{ "name": "Sol", "email": "sol@example.net" }]);
+    app.ok(
+        None,
+        BOOK,
+        json!({ "i": { "sessionId": session, "attendees": sol } }),
+    )
+    .await;
+    let asked = app.wait_for_mail("sol@example.net", 1).await;
+    let sol_token = token_from_url(&link(&asked[0], "/training/confirm"));
+    let waiting = app
+        .ok(
+            None,
+            "mutation($t: String!) { confirmTrainingBooking(token: $t) { status waitlistPosition } }",
+            json!({ "t": sol_token }),
+        )
+        .await;
+    assert_eq!(
+        waiting["confirmTrainingBooking"],
+        json!({ "status": "WAITLISTED", "waitlistPosition": 1 })
+    );
     let left = app
         .client
         .post(&cancel)
@@ -584,6 +604,38 @@ async fn the_public_book_from_an_emailed_link_and_cancel_from_another() {
         .await
         .expect("an answer");
     assert_eq!(left.status(), 200);
+    assert_eq!(seats(&app, &session).await["seatsLeft"], 0, "Sol moved up");
+    let promoted = app.wait_for_mail("sol@example.net", 3).await;
+    assert!(promoted[2].contains("a seat freed up"), "{}", promoted[2]);
+    let sol_cancel = link(&promoted[2], "/training/cancel");
+    let booking_id = token_from_url(&sol_cancel)
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let forged = app
+        .gql(
+            None,
+            CANCEL_BOOKING,
+            json!({ "t": format!("{booking_id}.{}", "ab".repeat(32)) }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&forged),
+        "BAD_USER_INPUT",
+        "a link is good only as it was sent"
+    );
+    let sol_left = app
+        .ok(
+            None,
+            CANCEL_BOOKING,
+            json!({ "t": token_from_url(&sol_cancel) }),
+        )
+        .await;
+    assert_eq!(
+        sol_left["cancelBooking"]["status"], "CANCELLED",
+        "the promotion email's cancel link works"
+    );
     assert_eq!(seats(&app, &session).await["seatsLeft"], 1);
     app.wait_for_mail("rosa@example.net", 3).await;
     let invites = invites_to(&app, "rosa@example.net");

@@ -432,7 +432,7 @@ pub async fn by_token(
 }
 
 /// For a booking from the public: how to cancel it, to end each email with.
-fn public_postscript(state: &AppState, booking: &training_booking::Model) -> String {
+pub(super) fn public_postscript(state: &AppState, booking: &training_booking::Model) -> String {
     match booking.partner_id {
         Some(_) => String::new(),
         None => cancel_postscript(state, &link_token(state, booking)),
@@ -697,7 +697,7 @@ pub async fn promote(
     Ok(next.iter().map(|row| row.id).collect())
 }
 
-async fn bookings_of(
+pub(super) async fn bookings_of(
     conn: &impl ConnectionTrait,
     ids: impl Iterator<Item = i64>,
 ) -> ApiResult<Vec<training_booking::Model>> {
@@ -756,7 +756,7 @@ pub async fn tell_of_change(
                 &attendee,
                 (
                     "stands, and the session has changed: please note the details below",
-                    "",
+                    &public_postscript(state, &booking),
                 ),
                 now,
             )

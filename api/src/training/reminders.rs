@@ -13,7 +13,10 @@ use sea_orm::{
     sea_query::{Expr, Query},
 };
 
-use super::{booking::joining_line, place, when};
+use super::{
+    booking::{self, joining_line},
+    place, when,
+};
 use crate::{db, graphql::error::ApiResult, mailing::outbox, state::AppState};
 
 /// How long before a session its reminder goes out.
@@ -71,11 +74,18 @@ async fn remind_due(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
             .filter(training_attendee::Column::RemindedAt.is_null())
             .all(&state.db)
             .await?;
+        let bookings =
+            booking::bookings_of(&state.db, waiting.iter().map(|row| row.booking_id)).await?;
         for attendee in waiting {
+            let postscript = bookings
+                .iter()
+                .find(|booking| booking.id == attendee.booking_id)
+                .map(|booking| booking::public_postscript(state, booking))
+                .unwrap_or_default();
             let txn = db::begin_write(&state.db).await?;
             if claim(&txn, attendee.id, now).await? {
                 let letter = format!(
-                    "Dear {},\n\nA reminder: {} is tomorrow.\n\n{}\n{}\n{}",
+                    "Dear {},\n\nA reminder: {} is tomorrow.\n\n{}\n{}\n{}{postscript}\n",
                     attendee.name,
                     session.title,
                     when(session),

@@ -27,8 +27,9 @@ pub struct Period {
 }
 
 impl Period {
-    /// Restricts `query` to rows whose `at` falls in the period.
-    pub fn apply<E: EntityTrait>(&self, query: Select<E>, at: E::Column) -> Select<E> {
+    /// Restricts `query` to rows whose `at` (a column of the entity or of a joined one) falls
+    /// in the period.
+    pub fn apply<E: EntityTrait>(&self, query: Select<E>, at: impl ColumnTrait) -> Select<E> {
         let query = match self.from {
             Some(from) => query.filter(at.gte(from)),
             None => query,

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     auth::{Viewer, visible::Visible},
-    campaigns::graphql::{Campaign, CampaignLoaders},
+    campaigns::graphql::Campaign,
     events::Event,
     graphql::{
         context::{ContextExt, load_one},
@@ -163,17 +163,7 @@ impl PolicyUpdate {
         )
         .await?
         .unwrap_or_default();
-        let found = ctx
-            .loader::<CampaignLoaders>()
-            .campaigns
-            .load_many(ids.iter().copied())
-            .await?;
-        let viewer = ctx.viewer();
-        Ok(ids
-            .iter()
-            .filter_map(|id| found.get(id).cloned())
-            .filter_map(|campaign| Campaign::shown(viewer, campaign))
-            .collect())
+        crate::campaigns::graphql::campaigns_by_id(ctx, &ids).await
     }
 
     /// When it went (or goes) live.

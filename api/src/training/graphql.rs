@@ -28,7 +28,7 @@ use super::{
 use crate::{
     accounts::MAX_PERSON_NAME_LEN,
     auth::{Actor, Viewer, graphql::client_of, visible::Visible},
-    campaigns::graphql::{AdvocacyGoal, Campaign, campaign_by_id, goals_by_id},
+    campaigns::graphql::{AdvocacyGoal, Campaign, campaigns_by_id, goals_by_id},
     events::Event,
     graphql::{
         context::{ContextExt, load_one},
@@ -419,11 +419,7 @@ impl TrainingSession {
     }
 
     async fn campaigns(&self, ctx: &Context<'_>) -> ApiResult<Vec<Campaign>> {
-        let mut campaigns = Vec::new();
-        for id in self.linked(ctx, TrainingLinkKind::Campaign).await? {
-            campaigns.extend(campaign_by_id(ctx, id).await?);
-        }
-        Ok(campaigns)
+        campaigns_by_id(ctx, &self.linked(ctx, TrainingLinkKind::Campaign).await?).await
     }
 
     async fn goals(&self, ctx: &Context<'_>) -> ApiResult<Vec<AdvocacyGoal>> {

@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Europe::London;
 use entities::{
-    advocacy_goal, campaign,
+    campaign,
     enums::{TrainingAudience, TrainingFormat, TrainingLinkKind, TrainingStatus, TrainingTopic},
     principle, training_attendee, training_booking, training_session, training_session_link,
 };
@@ -203,11 +203,7 @@ async fn check_links(conn: &impl ConnectionTrait, links: &Links) -> ApiResult<()
         .count(conn)
         .await?;
     known(campaigns, &links.campaigns, "input.campaignIds")?;
-    let goals = advocacy_goal::Entity::find()
-        .filter(advocacy_goal::Column::Id.is_in(links.goals.iter().copied()))
-        .count(conn)
-        .await?;
-    known(goals, &links.goals, "input.goalIds")?;
+    crate::campaigns::check_goals(conn, "input.goalIds", &links.goals).await?;
     let principles = principle::Entity::find()
         .filter(principle::Column::Id.is_in(links.principles.iter().copied()))
         .count(conn)

@@ -287,14 +287,9 @@ pub async fn engagement(
         .join(JoinType::InnerJoin, session_of_attendee())
         .filter(training_booking::Column::PartnerId.is_in(ids.iter().copied()))
         .filter(training_attendee::Column::Attendance.eq(Attendance::Attended));
-    let mut attended = attended.select_only();
-    if let Some(from) = period.from {
-        attended = attended.filter(training_session::Column::StartsAt.gte(from));
-    }
-    if let Some(to) = period.to {
-        attended = attended.filter(training_session::Column::StartsAt.lt(to));
-    }
-    let rows = attended
+    let rows = period
+        .apply(attended, training_session::Column::StartsAt)
+        .select_only()
         .column(training_booking::Column::PartnerId)
         .column_as(training_attendee::Column::Id.count(), "count")
         .column_as(training_session::Column::StartsAt.max(), "last_at")

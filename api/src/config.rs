@@ -122,6 +122,30 @@ pub struct Settings {
     #[arg(long, env = "MAIL_CONCURRENCY", default_value_t = 8,
           value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
     pub mail_concurrency: u16,
+    /// The petitions site: scheme, host and port (the paths are the site's own). The only host
+    /// the server fetches petitions from, whatever address staff paste.
+    #[arg(
+        long,
+        env = "PETITIONS_BASE_URL",
+        default_value = "https://petition.parliament.uk",
+        global = true
+    )]
+    pub petitions_base_url: Url,
+    /// How often an open petition's signature count is read, in seconds (its whole document,
+    /// with the breakdowns, hourly).
+    #[arg(
+        long,
+        env = "PETITIONS_POLL_SECONDS",
+        default_value = "300",
+        global = true
+    )]
+    pub petitions_poll_seconds: NonZeroU32,
+    /// Whether this instance polls tracked petitions.
+    #[arg(long, env = "PETITIONS_POLL", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub petitions_poll: bool,
+    /// Requests per second one instance may send the petitions site.
+    #[arg(long, env = "PETITIONS_MAX_RPS", default_value = "1", global = true)]
+    pub petitions_max_rps: NonZeroU32,
 }
 
 /// A secret setting (the signing secret, the SMTP URL with its password); never printed.
@@ -168,6 +192,10 @@ pub struct Config {
     pub mail_from: String,
     pub mail_worker: bool,
     pub mail_concurrency: usize,
+    pub petitions_base_url: Url,
+    pub petitions_poll_interval: Duration,
+    pub petitions_poll: bool,
+    pub petitions_max_rps: NonZeroU32,
 }
 
 impl Config {
@@ -221,6 +249,12 @@ impl Config {
             mail_from: settings.mail_from,
             mail_worker: settings.mail_worker,
             mail_concurrency: settings.mail_concurrency.into(),
+            petitions_base_url: petitions_site(settings.petitions_base_url)?,
+            petitions_poll_interval: Duration::seconds(
+                settings.petitions_poll_seconds.get().into(),
+            ),
+            petitions_poll: settings.petitions_poll,
+            petitions_max_rps: settings.petitions_max_rps,
         })
     }
 
@@ -233,6 +267,22 @@ impl Config {
         }
         url.into()
     }
+}
+
+/// The petitions site's origin: an http(s) address with a host and nothing after it.
+fn petitions_site(url: Url) -> anyhow::Result<Url> {
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !plain {
+        bail!(
+            "PETITIONS_BASE_URL must be a scheme, host and port only, like https://petition.parliament.uk"
+        );
+    }
+    Ok(url)
 }
 
 /// A trusted proxy: a network (`10.0.0.0/8`) or one address (`127.0.0.1`).

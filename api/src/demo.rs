@@ -238,12 +238,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let added_observations = crate::evidence::demo::seed(state, &observers(state).await?).await?;
     let added_signatories = crate::principles::demo::seed(state).await?;
     let added_sessions = crate::training::demo::seed(state).await?;
+    let added_petitions = crate::petitions::demo::seed(state).await?;
     println!(
         "Added {added_partners} partner organisations, {added_accounts} accounts, \
          {added_campaigns} campaigns, {added_updates} policy updates, {added_subscribers} \
          subscribers, {added_enquiries} partnership enquiries, {added_observations} \
-         observations, {added_signatories} Early Action signatories and {added_sessions} \
-         training sessions."
+         observations, {added_signatories} Early Action signatories, {added_sessions} \
+         training sessions and {added_petitions} tracked petitions."
     );
     if added_accounts > 0 {
         println!("Demo accounts (staff: *@staff.example.org) share this password: {password}");

@@ -53,6 +53,11 @@ pub enum Event {
     TrainingScheduled,
     /// A signatory's next invitation to reassess was set: the reminders wake up to note it.
     ReassessmentScheduled,
+    /// A petition is newly tracked: the pollers wake up to note when it is due.
+    PetitionsTracked,
+    /// A poll saw a petition reach a milestone for the first time.
+    #[serde(rename_all = "camelCase")]
+    PetitionMilestoneReached { petition_id: i64, milestone_id: i64 },
 }
 
 /// Which sessions of an account have just ended.

@@ -19,6 +19,7 @@ pub mod input;
 pub mod joint_actions;
 pub mod mailing;
 pub mod partners;
+pub mod petitions;
 pub mod policy_updates;
 pub mod positions;
 pub mod principles;
@@ -46,7 +47,8 @@ pub async fn prepare(
     let db = db::connect(&config.database_url, observer).await?;
     db::migrate(&db).await?;
     let regions = regions::all(&db).await?;
-    Ok(AppState::new(config, db, clock, regions))
+    let petition_site = petitions::site::Site::new(&config)?;
+    Ok(AppState::new(config, db, clock, regions, petition_site))
 }
 
 /// A server bound to its address and ready to run.
@@ -110,6 +112,15 @@ impl Started {
             |_| false,
             |state| async move { retention::forget_unconfirmed(&state).await },
         ));
+        let petition_poller = self.state.config.petitions_poll.then(|| {
+            tokio::spawn(run_when_due(
+                self.state.clone(),
+                stopping.clone(),
+                "polling tracked petitions",
+                |event| matches!(event, events::Event::PetitionsTracked),
+                |state| async move { petitions::poller::run_due(&state).await },
+            ))
+        });
         let mailer = mailing::outbox::Mailer::from_config(&self.state.config)
             .map_err(std::io::Error::other)?;
         let postman = self.state.config.mail_worker.then(|| {
@@ -139,6 +150,9 @@ impl Started {
         let _ = reminders.await;
         let _ = training_reminders.await;
         let _ = retention.await;
+        if let Some(poller) = petition_poller {
+            let _ = poller.await;
+        }
         if let Some(postman) = postman {
             let _ = postman.await;
         }

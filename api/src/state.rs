@@ -12,6 +12,7 @@ use crate::{
     config::Config,
     events::{Event, Events, SessionsEnded},
     mailing::tokens::LinkKeys,
+    petitions::site::Site,
 };
 
 #[derive(Clone)]
@@ -30,6 +31,8 @@ pub struct AppState {
     /// The six regions, read once at start: they are seeded by migration and never change
     /// while the server runs, so no request needs to ask the database for them.
     pub regions: Arc<Vec<region::Model>>,
+    /// The petitions site, paced for this instance.
+    pub petition_site: Arc<Site>,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
         db: DatabaseConnection,
         clock: Arc<dyn Clock>,
         regions: Vec<region::Model>,
+        petition_site: Site,
     ) -> Self {
         let access_tokens = Arc::new(AccessTokens::new(
             &config.jwt_secret,
@@ -54,6 +58,7 @@ impl AppState {
             clock,
             access_tokens,
             regions: Arc::new(regions),
+            petition_site: Arc::new(petition_site),
         }
     }
 

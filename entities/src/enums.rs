@@ -431,3 +431,54 @@ pub enum TrainingLinkKind {
     #[sea_orm(string_value = "PRINCIPLE")]
     Principle,
 }
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum PetitionState {
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "REMOVED")]
+    Removed,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum MilestoneKind {
+    #[sea_orm(string_value = "WATCHED_COUNT")]
+    WatchedCount,
+    #[sea_orm(string_value = "RESPONSE_THRESHOLD")]
+    ResponseThreshold,
+    #[sea_orm(string_value = "DEBATE_THRESHOLD")]
+    DebateThreshold,
+    #[sea_orm(string_value = "GOVERNMENT_RESPONSE")]
+    GovernmentResponse,
+    #[sea_orm(string_value = "DEBATE_SCHEDULED")]
+    DebateScheduled,
+    #[sea_orm(string_value = "DEBATED")]
+    Debated,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+    #[sea_orm(string_value = "CLOSED_EARLY_BY_ELECTION")]
+    ClosedEarlyByElection,
+    #[sea_orm(string_value = "REMOVED")]
+    Removed,
+}

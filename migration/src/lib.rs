@@ -12,6 +12,7 @@ mod m20261201_000005_hardening;
 mod m20261201_000006_enquiries_and_evidence;
 mod m20261201_000007_early_action;
 mod m20261201_000008_training;
+mod m20261201_000009_petitions;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_enquiries_and_evidence::Migration),
             Box::new(m20261201_000007_early_action::Migration),
             Box::new(m20261201_000008_training::Migration),
+            Box::new(m20261201_000009_petitions::Migration),
         ]
     }
 }

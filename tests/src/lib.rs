@@ -2,6 +2,7 @@
 //! (an SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set, dropped
 //! afterwards), and talks to it over HTTP and websocket like any client.
 
+pub mod petition_site;
 pub mod smtp;
 
 use std::{
@@ -221,6 +222,11 @@ pub fn default_settings(dir: &std::path::Path) -> Settings {
         mail_from: "Partner network <updates@charity.example.org>".to_owned(),
         mail_worker: true,
         mail_concurrency: 8,
+        // Nothing listens there: a test that tracks petitions starts its own fake site.
+        petitions_base_url: "http://127.0.0.1:9".parse().expect("a URL"),
+        petitions_poll_seconds: std::num::NonZeroU32::new(300).expect("not zero"),
+        petitions_poll: true,
+        petitions_max_rps: std::num::NonZeroU32::new(1_000).expect("not zero"),
     }
 }
 

@@ -336,6 +336,25 @@ pub async fn check_goals(
     Ok(())
 }
 
+/// Refuses campaign ids that do not exist, naming the field.
+pub async fn check_campaigns(
+    db: &impl ConnectionTrait,
+    field: &str,
+    campaign_ids: &BTreeSet<i64>,
+) -> ApiResult<()> {
+    if campaign_ids.is_empty() {
+        return Ok(());
+    }
+    let found = campaign::Entity::find()
+        .filter(campaign::Column::Id.is_in(campaign_ids.iter().copied()))
+        .count(db)
+        .await?;
+    if found != campaign_ids.len() as u64 {
+        return Err(ApiError::bad_input(field, "names an unknown campaign"));
+    }
+    Ok(())
+}
+
 /// Refuses goal and region ids that do not exist, naming the field.
 async fn check_references(
     db: &DatabaseConnection,

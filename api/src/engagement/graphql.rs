@@ -53,6 +53,8 @@ pub struct PartnerEngagement {
     pub support_requests: i64,
     /// People from the organisation who attended training.
     pub training_attended: i64,
+    /// Petitions it says it promotes.
+    pub petitions_promoted: i64,
     /// Whether it has signed the Early Action principles (and the signature stands).
     pub signed_principles: bool,
     /// Null: nothing yet.
@@ -67,6 +69,7 @@ impl From<Engagement> for PartnerEngagement {
             positions_declined: engagement.positions_declined.count,
             support_requests: engagement.support_requests.count,
             training_attended: engagement.training_attended.count,
+            petitions_promoted: engagement.petitions_promoted.count,
             signed_principles: engagement.principles_signed.count > 0,
             last_active_at: engagement.last_active_at(),
         }
@@ -96,6 +99,7 @@ pub enum EngagementOrder {
     PositionsBacked,
     SupportRequests,
     TrainingAttended,
+    PetitionsPromoted,
     Name,
 }
 
@@ -160,6 +164,7 @@ fn sort(lines: &mut [(String, Engagement, Partner)], order: EngagementOrder) {
         EngagementOrder::PositionsBacked => e.positions_backed.count,
         EngagementOrder::SupportRequests => e.support_requests.count,
         EngagementOrder::TrainingAttended => e.training_attended.count,
+        EngagementOrder::PetitionsPromoted => e.petitions_promoted.count,
         _ => 0,
     };
     lines.sort_by(|(a_name, a, _), (b_name, b, _)| {

@@ -80,6 +80,7 @@ pub struct Engagement {
     pub support_requests: Tally,
     pub training_attended: Tally,
     pub principles_signed: Tally,
+    pub petitions_promoted: Tally,
 }
 
 impl Engagement {
@@ -92,6 +93,7 @@ impl Engagement {
             self.support_requests,
             self.training_attended,
             self.principles_signed,
+            self.petitions_promoted,
         ]
         .iter()
         .filter_map(|tally| tally.last_at)
@@ -110,6 +112,7 @@ pub async fn of_partners(
     let requests = crate::support_requests::engagement(conn, ids, period).await?;
     let trained = crate::training::report::engagement(conn, ids, period).await?;
     let signed = crate::principles::engagement(conn, ids, period).await?;
+    let promoted = crate::petitions::engagement(conn, ids, period).await?;
     let of = |tallies: &HashMap<i64, Tally>, id: &i64| tallies.get(id).copied().unwrap_or_default();
     Ok(ids
         .iter()
@@ -121,6 +124,7 @@ pub async fn of_partners(
                 support_requests: of(&requests, id),
                 training_attended: of(&trained, id),
                 principles_signed: of(&signed, id),
+                petitions_promoted: of(&promoted, id),
             };
             (*id, engagement)
         })

@@ -25,6 +25,7 @@ use crate::{
     },
     mailing::graphql::{MailingMutation, MailingQuery},
     partners::graphql::{PartnerLoaders, PartnerMutation, PartnerQuery},
+    petitions::graphql::{PetitionLoaders, PetitionMutation, PetitionQuery, PetitionSubscription},
     policy_updates::graphql::{
         PolicyUpdateLoaders, PolicyUpdateMutation, PolicyUpdateQuery, PolicyUpdateSubscription,
     },
@@ -58,6 +59,7 @@ pub struct Query(
     EvidenceQuery,
     PrincipleQuery,
     TrainingQuery,
+    PetitionQuery,
     EngagementQuery,
 );
 
@@ -76,6 +78,7 @@ pub struct Mutation(
     EvidenceMutation,
     PrincipleMutation,
     TrainingMutation,
+    PetitionMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -83,6 +86,7 @@ pub struct Subscription(
     JointActionSubscription,
     PolicyUpdateSubscription,
     TrainingSubscription,
+    PetitionSubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -116,6 +120,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .data(Arc::new(EvidenceLoaders::new(db)))
         .data(Arc::new(PrincipleLoaders::new(db)))
         .data(Arc::new(TrainingLoaders::new(db)))
+        .data(Arc::new(PetitionLoaders::new(db)))
         .data(Arc::new(EngagementLoaders::new(db)))
         .data(state)
         .finish()

@@ -205,6 +205,14 @@ impl Partner {
         self.check_private(ctx)?;
         crate::training::graphql::partner_training(ctx, self.row().id).await
     }
+
+    /// Petitions the organisation says it promotes.
+    async fn petitions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<crate::petitions::graphql::Petition>> {
+        crate::petitions::graphql::promoted_by_partner(ctx, self.row().id).await
+    }
 }
 
 impl Partner {

@@ -201,6 +201,20 @@ pub async fn create(
     // Rendered before the transaction: nothing slow runs while the write lock is held.
     let body_html = render_markdown("body", &new.body)?;
     let txn = db::begin_write(db).await?;
+    let created = insert_draft(&txn, actor.user_id, now, new, body_html).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Writes a DRAFT update (its campaign links and topics, and the audit line) inside the
+/// caller's transaction. Whoever calls it has checked the author may post it.
+pub async fn insert_draft(
+    txn: &impl ConnectionTrait,
+    author_id: i64,
+    now: DateTime<Utc>,
+    new: NewUpdate,
+    body_html: String,
+) -> ApiResult<policy_update::Model> {
     let created = policy_update::Entity::insert(policy_update::ActiveModel {
         body_html: Set(body_html),
         title: Set(new.title),
@@ -210,23 +224,22 @@ pub async fn create(
         region_id: Set(new.region_id),
         audience: Set(new.audience),
         status: Set(UpdateStatus::Draft),
-        created_by: Set(actor.user_id),
+        created_by: Set(author_id),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     })
-    .exec_with_returning(&txn)
+    .exec_with_returning(txn)
     .await?;
-    replace_links(&txn, created.id, Some(&new.topics), Some(&new.campaign_ids)).await?;
+    replace_links(txn, created.id, Some(&new.topics), Some(&new.campaign_ids)).await?;
     audit::record(
-        &txn,
-        actor.user_id,
+        txn,
+        author_id,
         now,
         Change::new("policy_update.create", "policy_update", created.id)
             .with_detail(json!({ "title": created.title })),
     )
     .await?;
-    txn.commit().await?;
     Ok(created)
 }
 
@@ -512,20 +525,7 @@ async fn check_references(
     if let Some(region_id) = region_id {
         crate::regions::existing(db, "regionId", region_id).await?;
     }
-    if !campaign_ids.is_empty() {
-        let found = entities::campaign::Entity::find()
-            .filter(entities::campaign::Column::Id.is_in(campaign_ids.iter().copied()))
-            .all(db)
-            .await?
-            .len();
-        if found != campaign_ids.len() {
-            return Err(ApiError::bad_input(
-                "campaignIds",
-                "names an unknown campaign",
-            ));
-        }
-    }
-    Ok(())
+    crate::campaigns::check_campaigns(db, "campaignIds", campaign_ids).await
 }
 
 async fn replace_links(

@@ -163,7 +163,9 @@ async fn seed_demo_fills_the_directory_once() {
         partnershipEnquiries { totalCount } signatories { totalCount }
         principlesReport { assessed { count } compared { count } }
         trainingSessions(filter: { from: \"2020-01-01T00:00:00Z\" }) { totalCount edges { node { title status seatsLeft waitlistLength } } }
-        evidenceReport(filter: { from: \"2020-01-01\", to: \"2029-12-31\" }) { series { points { suppressed } } } }";
+        evidenceReport(filter: { from: \"2020-01-01\", to: \"2029-12-31\" }) { series { points { suppressed } } }
+        petitions { edges { node { signatureCount closedEarlyByElection history { signatureCount }
+            signaturesByRegion { signatureCount } milestones { kind } } } } }";
     let after_first = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))
         .await;
@@ -200,12 +202,39 @@ async fn seed_demo_fills_the_directory_once() {
         "the report has something to show"
     );
 
+    let petitions = after_first["petitions"]["edges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(petitions.len(), 2, "two tracked petitions: {petitions:?}");
+    let archived = &petitions[1]["node"];
+    assert_eq!(archived["signatureCount"], 20_460);
+    assert_eq!(archived["closedEarlyByElection"], true);
+    for petition in &petitions {
+        let node = &petition["node"];
+        assert!(
+            node["history"]
+                .as_array()
+                .is_some_and(|points| points.len() > 20),
+            "{node}"
+        );
+        assert_eq!(
+            node["signaturesByRegion"].as_array().map(Vec::len),
+            Some(7),
+            "{node}"
+        );
+        assert!(
+            node["milestones"].as_array().is_some_and(|m| !m.is_empty()),
+            "{node}"
+        );
+    }
+
     let second = cli(&app, &["seed-demo"]).output().expect("runs");
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains(
         "Added 0 partner organisations, 0 accounts, 0 campaigns, 0 policy updates, 0 \
-         subscribers, 0 partnership enquiries, 0 observations, 0 Early Action signatories and 0 \
-         training sessions"
+         subscribers, 0 partnership enquiries, 0 observations, 0 Early Action signatories, 0 \
+         training sessions and 0 tracked petitions"
     ));
     let after_second = app
         .ok(Some(&admin.access_token), query, serde_json::json!({}))

@@ -23,6 +23,7 @@ mod mailing;
 mod pagination;
 mod partners;
 mod permissions;
+mod petitions;
 mod policy_updates;
 mod positions;
 mod principles;

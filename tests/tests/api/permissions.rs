@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use tests::{PASSWORD, Session, TestApp, error_code};
 
 use crate::{
-    mailing, principles, training,
+    mailing, petitions, principles, training,
     world::{World, world},
 };
 
@@ -1254,4 +1254,105 @@ async fn every_role_against_every_training_mutation() {
     let fixture = training_fixture(&app).await;
     let sessions = world_sessions(&fixture.world);
     check_matrix(&app, &fixture, sessions, training_cases()).await;
+}
+
+/// Tracked petitions to act on: one North West petition, a national one, a campaign to link,
+/// and one North West petition per role to untrack.
+struct Petitions {
+    world: World,
+    _site: tests::petition_site::PetitionSite,
+    petition: String,
+    campaign: String,
+    to_untrack: Vec<String>,
+}
+
+async fn petitions_fixture() -> (TestApp, Petitions) {
+    use tests::petition_site::{PetitionSite, Reply, open_petition};
+    let site = PetitionSite::start().await;
+    for number in 800_000..800_010 {
+        site.serve(
+            &format!("/petitions/{number}.json"),
+            Reply::json(&open_petition(
+                number,
+                "Let people seeking asylum work",
+                100,
+            )),
+        );
+    }
+    let app = petitions::app_on(&site, false).await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let petition = petitions::track(&app, &w.staff, &w, 800_000, &[]).await;
+    let mut to_untrack = Vec::new();
+    for role in 0..ROLES.len() {
+        to_untrack.push(petitions::track(&app, &w.staff, &w, 800_001 + role as i64, &[]).await);
+    }
+    let fixture = Petitions {
+        world: w,
+        _site: site,
+        petition,
+        campaign,
+        to_untrack,
+    };
+    (app, fixture)
+}
+
+fn petition_cases() -> Vec<Case<Petitions>> {
+    vec![
+        Case {
+            name: "trackPetition (North West)",
+            query: petitions::TRACK,
+            variables: |f, _| json!({ "i": { "url": "https://petition.parliament.uk/petitions/800009", "regionId": f.world.north_west } }),
+            expected: RUN,
+        },
+        Case {
+            name: "trackPetition (national)",
+            query: petitions::TRACK,
+            variables: |_, _| json!({ "i": { "url": "https://petition.parliament.uk/petitions/800008" } }),
+            expected: [ANON, OK, OK, OK, DENIED, DENIED],
+        },
+        Case {
+            name: "refreshPetition (North West)",
+            query: "mutation($id: ID!) { refreshPetition(id: $id) { signatureCount } }",
+            variables: |f, _| json!({ "id": f.petition }),
+            expected: RUN,
+        },
+        Case {
+            name: "linkPetitionToCampaign (North West)",
+            query: "mutation($p: ID!, $c: ID!) { linkPetitionToCampaign(petitionId: $p, campaignId: $c) { id } }",
+            variables: |f, _| json!({ "p": f.petition, "c": f.campaign }),
+            expected: RUN,
+        },
+        Case {
+            name: "unlinkPetitionFromCampaign (North West)",
+            query: "mutation($p: ID!, $c: ID!) { unlinkPetitionFromCampaign(petitionId: $p, campaignId: $c) { id } }",
+            variables: |f, _| json!({ "p": f.petition, "c": f.campaign }),
+            expected: RUN,
+        },
+        Case {
+            name: "untrackPetition (North West)",
+            query: "mutation($id: ID!) { untrackPetition(id: $id) }",
+            variables: |f, role| json!({ "id": f.to_untrack[role] }),
+            expected: RUN,
+        },
+        Case {
+            name: "promotePetition",
+            query: "mutation($id: ID!) { promotePetition(id: $id) { id } }",
+            variables: |f, _| json!({ "id": f.petition }),
+            expected: ACT_FOR_A_PARTNER,
+        },
+        Case {
+            name: "stopPromotingPetition",
+            query: "mutation($id: ID!) { stopPromotingPetition(id: $id) { id } }",
+            variables: |f, _| json!({ "id": f.petition }),
+            expected: ACT_FOR_A_PARTNER,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_role_against_every_petition_mutation() {
+    let (app, fixture) = petitions_fixture().await;
+    let sessions = world_sessions(&fixture.world);
+    check_matrix(&app, &fixture, sessions, petition_cases()).await;
 }

@@ -396,3 +396,53 @@ async fn the_training_list_costs_the_same_for_few_and_many_sessions() {
     // attendees; waitlist places.
     assert!(few <= 7, "{few} statements");
 }
+
+const PETITION_PAGE: &str = "{ petitions(first: 50) { totalCount edges { node {
+    action signatureCount closedEarlyByElection watchedCounts region { name }
+    signaturesByRegion { region { slug } signatureCount share }
+    milestones { kind count reachedAt } campaigns { title } promotedBy { name } } } } }";
+
+/// `count` tracked petitions, each linked to a campaign and promoted by a partner; the
+/// statements one reading of the petition list with regions, milestones and campaigns costs.
+async fn statements_for_petitions(count: usize) -> u64 {
+    use tests::petition_site::{PetitionSite, Reply, open_petition};
+    let site = PetitionSite::start().await;
+    let app = crate::petitions::app_on(&site, false).await;
+    let w = crate::world::world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    for number in 0..count as i64 {
+        let number = 700_100 + number;
+        site.serve(
+            &format!("/petitions/{number}.json"),
+            Reply::json(&open_petition(
+                number,
+                "Let people seeking asylum work",
+                12_000,
+            )),
+        );
+        let id = crate::petitions::track(&app, &w.staff, &w, number, &[&campaign]).await;
+        app.ok(
+            Some(&w.members[0].access_token),
+            "mutation($id: ID!) { promotePetition(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    }
+    let (used, page) = fewest_statements(&app, &w.staff, PETITION_PAGE, json!({})).await;
+    assert_eq!(page["petitions"]["totalCount"], count);
+    let first = &page["petitions"]["edges"][0]["node"];
+    assert_eq!(first["milestones"][0]["kind"], "RESPONSE_THRESHOLD");
+    assert_eq!(first["campaigns"][0]["title"], "Lift the ban");
+    assert_eq!(first["promotedBy"][0]["name"], "Bolton Welcome Hub");
+    used
+}
+
+#[tokio::test]
+async fn the_petition_list_costs_the_same_for_few_and_many_petitions() {
+    let few = statements_for_petitions(1).await;
+    let many = statements_for_petitions(8).await;
+    assert_eq!(few, many, "statements for 1 petition: {few}, for 8: {many}");
+    // Session check; the page and its count; milestones; campaign links; campaigns; watched
+    // counts; promoters; partners.
+    assert!(few <= 9, "{few} statements");
+}

@@ -1,0 +1,309 @@
+//! The petitions site's JSON, read defensively: every field the site has added over the years
+//! may be missing from an older document, extra fields are ignored, and anything malformed,
+//! wrongly typed or in an unknown state is an error that leaves the last good copy in place.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use entities::enums::PetitionState;
+use serde::{Deserialize, Serialize};
+
+/// Thresholds when the document does not give them.
+pub const RESPONSE_THRESHOLD: i64 = 10_000;
+pub const DEBATE_THRESHOLD: i64 = 100_000;
+/// Long texts from the site are cut here: nothing upstream should make a row unbounded.
+const MAX_TEXT_CHARS: usize = 20_000;
+const MAX_BREAKDOWN_ROWS: usize = 2_000;
+
+/// A whole petition document, as the poller keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub external_id: i64,
+    pub archived: bool,
+    pub action: String,
+    pub background: String,
+    pub additional_details: Option<String>,
+    pub state: PetitionState,
+    pub counts: Counts,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub closing_date: Option<NaiveDate>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub response_threshold: i64,
+    pub debate_threshold: i64,
+    pub responded_on: Option<NaiveDate>,
+    pub response_summary: Option<String>,
+    pub response_details: Option<String>,
+    pub debated_on: Option<NaiveDate>,
+    pub debate_overview: Option<String>,
+    pub transcript_url: Option<String>,
+    pub video_url: Option<String>,
+    pub parliament_period: Option<String>,
+    pub dissolution_at: Option<DateTime<Utc>>,
+    pub by_country: Vec<Tally>,
+    pub by_region: Vec<Tally>,
+    pub by_constituency: Vec<Tally>,
+}
+
+/// What the cheap `count.json` gives, and the same part of a whole document.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Counts {
+    pub signature_count: i64,
+    pub response_threshold_reached_at: Option<DateTime<Utc>>,
+    pub government_response_at: Option<DateTime<Utc>>,
+    pub debate_threshold_reached_at: Option<DateTime<Utc>>,
+    pub scheduled_debate_date: Option<NaiveDate>,
+    pub debate_outcome_at: Option<DateTime<Utc>>,
+    pub debated: bool,
+}
+
+/// Signatures from one country, region or constituency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub code: String,
+    pub name: String,
+    pub count: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the document is not the JSON expected: {0}")]
+    Malformed(#[from] serde_json::Error),
+    #[error("the petition is in a state this server does not know: {0:?}")]
+    UnknownState(String),
+    #[error("the document is about petition {found}, not {expected}")]
+    WrongPetition { expected: i64, found: i64 },
+    #[error("the document gives a negative signature count")]
+    NegativeCount,
+}
+
+/// Reads a whole petition document.
+pub fn parse_document(bytes: &[u8], expected_id: i64) -> Result<Document, DocumentError> {
+    let envelope: Envelope = serde_json::from_slice(bytes)?;
+    let data = envelope.data;
+    if data.id != expected_id {
+        return Err(DocumentError::WrongPetition {
+            expected: expected_id,
+            found: data.id,
+        });
+    }
+    let archived = data.kind.as_deref() == Some("archived-petition") || data.parliament.is_some();
+    let attributes = data.attributes;
+    let state = state(&attributes.state)?;
+    let counts = attributes.counts.checked()?;
+    let parliament = data.parliament.unwrap_or_default();
+    let response = attributes.government_response.unwrap_or_default();
+    let debate = attributes.debate.unwrap_or_default();
+    Ok(Document {
+        external_id: data.id,
+        archived,
+        action: clip(attributes.action),
+        background: clip(attributes.background.unwrap_or_default()),
+        additional_details: attributes.additional_details.map(clip),
+        state,
+        counts: Counts {
+            debated: counts.debated || debate.debated_on.is_some(),
+            ..counts
+        },
+        opened_at: attributes.opened_at.map(utc),
+        closing_date: attributes.closing_date,
+        closed_at: attributes.closed_at.map(utc),
+        response_threshold: positive(parliament.response_threshold, RESPONSE_THRESHOLD),
+        debate_threshold: positive(parliament.debate_threshold, DEBATE_THRESHOLD),
+        responded_on: response.responded_on,
+        response_summary: response.summary.map(clip),
+        response_details: response.details.map(clip),
+        debated_on: debate.debated_on,
+        debate_overview: debate.overview.map(clip),
+        transcript_url: debate.transcript_url.and_then(web_address),
+        video_url: debate.video_url.and_then(web_address),
+        parliament_period: parliament
+            .period
+            .map(|period| period.chars().take(20).collect()),
+        dissolution_at: parliament.dissolution_at.map(utc),
+        by_country: tallies(attributes.signatures_by_country, |row| &row.code),
+        by_region: tallies(attributes.signatures_by_region, |row| &row.ons_code),
+        by_constituency: tallies(attributes.signatures_by_constituency, |row| &row.ons_code),
+    })
+}
+
+/// Reads `count.json`.
+pub fn parse_counts(bytes: &[u8]) -> Result<Counts, DocumentError> {
+    let counts: RawCounts = serde_json::from_slice(bytes)?;
+    counts.checked()
+}
+
+fn state(raw: &str) -> Result<PetitionState, DocumentError> {
+    match raw {
+        "open" => Ok(PetitionState::Open),
+        "closed" => Ok(PetitionState::Closed),
+        "rejected" => Ok(PetitionState::Rejected),
+        other => Err(DocumentError::UnknownState(
+            other.chars().take(40).collect(),
+        )),
+    }
+}
+
+fn utc(at: DateTime<FixedOffset>) -> DateTime<Utc> {
+    at.with_timezone(&Utc)
+}
+
+fn positive(given: Option<i64>, default: i64) -> i64 {
+    given.filter(|value| *value > 0).unwrap_or(default)
+}
+
+fn clip(text: String) -> String {
+    if text.chars().count() <= MAX_TEXT_CHARS {
+        text
+    } else {
+        text.chars().take(MAX_TEXT_CHARS).collect()
+    }
+}
+
+/// Links from the site are shown to people: only plain web addresses are kept.
+fn web_address(raw: String) -> Option<String> {
+    url::Url::parse(&raw)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && raw.len() <= 1_000)
+        .map(|_| raw)
+}
+
+fn tallies(rows: Option<Vec<RawTally>>, code: impl Fn(&RawTally) -> &Option<String>) -> Vec<Tally> {
+    rows.unwrap_or_default()
+        .iter()
+        .take(MAX_BREAKDOWN_ROWS)
+        .filter_map(|row| {
+            Some(Tally {
+                code: code(row).clone()?.chars().take(20).collect(),
+                name: row
+                    .name
+                    .clone()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect(),
+                count: row.signature_count.filter(|count| *count >= 0)?,
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    data: Data,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    id: i64,
+    attributes: Attributes,
+    #[serde(default)]
+    parliament: Option<Parliament>,
+}
+
+#[derive(Deserialize)]
+struct Attributes {
+    action: String,
+    #[serde(default)]
+    background: Option<String>,
+    #[serde(default)]
+    additional_details: Option<String>,
+    state: String,
+    #[serde(flatten)]
+    counts: RawCounts,
+    #[serde(default)]
+    opened_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    closing_date: Option<NaiveDate>,
+    #[serde(default)]
+    closed_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    government_response: Option<GovernmentResponse>,
+    #[serde(default)]
+    debate: Option<Debate>,
+    #[serde(default)]
+    signatures_by_country: Option<Vec<RawTally>>,
+    #[serde(default)]
+    signatures_by_region: Option<Vec<RawTally>>,
+    #[serde(default)]
+    signatures_by_constituency: Option<Vec<RawTally>>,
+}
+
+#[derive(Deserialize)]
+struct RawCounts {
+    signature_count: i64,
+    #[serde(default)]
+    response_threshold_reached_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    government_response_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    debate_threshold_reached_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    scheduled_debate_date: Option<NaiveDate>,
+    #[serde(default)]
+    debate_outcome_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    debated: Option<bool>,
+}
+
+impl RawCounts {
+    fn checked(self) -> Result<Counts, DocumentError> {
+        if self.signature_count < 0 {
+            return Err(DocumentError::NegativeCount);
+        }
+        Ok(Counts {
+            signature_count: self.signature_count,
+            response_threshold_reached_at: self.response_threshold_reached_at.map(utc),
+            government_response_at: self.government_response_at.map(utc),
+            debate_threshold_reached_at: self.debate_threshold_reached_at.map(utc),
+            scheduled_debate_date: self.scheduled_debate_date,
+            debate_outcome_at: self.debate_outcome_at.map(utc),
+            debated: self.debated.unwrap_or(false),
+        })
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct GovernmentResponse {
+    #[serde(default)]
+    responded_on: Option<NaiveDate>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    details: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Debate {
+    #[serde(default)]
+    debated_on: Option<NaiveDate>,
+    #[serde(default)]
+    overview: Option<String>,
+    #[serde(default)]
+    transcript_url: Option<String>,
+    #[serde(default)]
+    video_url: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Parliament {
+    #[serde(default)]
+    period: Option<String>,
+    #[serde(default)]
+    dissolution_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    response_threshold: Option<i64>,
+    #[serde(default)]
+    debate_threshold: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RawTally {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    ons_code: Option<String>,
+    #[serde(default)]
+    signature_count: Option<i64>,
+}

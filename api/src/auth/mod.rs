@@ -47,6 +47,12 @@ impl Actor {
         self.is_staff() && region_id.is_some() && self.region_id == region_id
     }
 
+    /// Admins, and staff for their own region's work and national work (`region_id` none):
+    /// who writes updates, runs training and follows petitions.
+    pub fn works_on(&self, region_id: Option<i64>) -> bool {
+        self.is_admin() || (self.is_staff() && (region_id.is_none() || self.is_staff_of(region_id)))
+    }
+
     pub fn is_member_of(&self, partner_id: i64) -> bool {
         self.role == Role::Partner && self.partner_id == Some(partner_id)
     }

@@ -307,3 +307,45 @@ struct RawTally {
     #[serde(default)]
     signature_count: Option<i64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(state: &str, id: i64) -> Vec<u8> {
+        serde_json::json!({"data": {"type": "petition", "id": id, "new_key": [1, 2],
+            "attributes": {"action": "Act", "state": state, "signature_count": 12,
+                           "a_field_from_the_future": {"x": 1}}}})
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_sparse_document_with_unknown_keys_is_read() {
+        let read = parse_document(&document("open", 7), 7).ok();
+        let read = read.as_ref();
+        assert_eq!(read.map(|d| d.counts.signature_count), Some(12));
+        assert_eq!(read.map(|d| d.response_threshold), Some(RESPONSE_THRESHOLD));
+        assert_eq!(read.map(|d| d.by_region.len()), Some(0));
+        assert_eq!(read.map(|d| d.archived), Some(false));
+    }
+
+    #[test]
+    fn unknown_states_and_other_petitions_are_refused() {
+        assert!(matches!(
+            parse_document(&document("flagged", 7), 7),
+            Err(DocumentError::UnknownState(state)) if state == "flagged"
+        ));
+        assert!(matches!(
+            parse_document(&document("open", 8), 7),
+            Err(DocumentError::WrongPetition {
+                expected: 7,
+                found: 8
+            })
+        ));
+        assert!(matches!(
+            parse_counts(br#"{"signature_count": -3}"#),
+            Err(DocumentError::NegativeCount)
+        ));
+    }
+}

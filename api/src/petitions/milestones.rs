@@ -200,40 +200,39 @@ pub async fn watched_of(
     conn: &impl ConnectionTrait,
     petition_ids: &[i64],
 ) -> ApiResult<HashMap<i64, BTreeSet<i64>>> {
-    use entities::petition_watch;
-    use sea_orm::{ColumnTrait, QueryFilter};
-    let rows = petition_watch::Entity::find()
-        .filter(petition_watch::Column::PetitionId.is_in(petition_ids.iter().copied()))
-        .all(conn)
-        .await?;
-    let mut watched: HashMap<i64, BTreeSet<i64>> = HashMap::new();
-    for row in rows {
-        watched
-            .entry(row.petition_id)
-            .or_default()
-            .insert(row.count);
-    }
-    Ok(watched)
+    use entities::petition_watch::{Column, Entity};
+    grouped::<Entity>(conn, Column::PetitionId, Column::Count, petition_ids).await
 }
 
 async fn campaigns_of(
     conn: &impl ConnectionTrait,
     petition_ids: &[i64],
 ) -> ApiResult<HashMap<i64, BTreeSet<i64>>> {
-    use entities::petition_campaign;
-    use sea_orm::{ColumnTrait, QueryFilter};
-    let rows = petition_campaign::Entity::find()
-        .filter(petition_campaign::Column::PetitionId.is_in(petition_ids.iter().copied()))
+    use entities::petition_campaign::{Column, Entity};
+    grouped::<Entity>(conn, Column::PetitionId, Column::CampaignId, petition_ids).await
+}
+
+/// The `child` values of each of `petition_ids` in a link table, in one query.
+async fn grouped<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    parent: E::Column,
+    child: E::Column,
+    petition_ids: &[i64],
+) -> ApiResult<HashMap<i64, BTreeSet<i64>>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let pairs: Vec<(i64, i64)> = E::find()
+        .select_only()
+        .column(parent)
+        .column(child)
+        .filter(parent.is_in(petition_ids.iter().copied()))
+        .into_tuple()
         .all(conn)
         .await?;
-    let mut campaigns: HashMap<i64, BTreeSet<i64>> = HashMap::new();
-    for row in rows {
-        campaigns
-            .entry(row.petition_id)
-            .or_default()
-            .insert(row.campaign_id);
+    let mut grouped: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    for (parent, child) in pairs {
+        grouped.entry(parent).or_default().insert(child);
     }
-    Ok(campaigns)
+    Ok(grouped)
 }
 
 /// What a milestone means, in words for the draft.

@@ -60,7 +60,7 @@ pub const ONS_REGIONS: [(&str, &str); 6] = [
 
 /// Staff follow petitions for their own region and nationally; admins any.
 pub fn can_manage(actor: &Actor, region_id: Option<i64>) -> bool {
-    actor.is_admin() || (actor.is_staff() && (region_id.is_none() || actor.is_staff_of(region_id)))
+    actor.works_on(region_id)
 }
 
 /// The organisation a partner member promotes petitions for.

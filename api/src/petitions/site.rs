@@ -2,7 +2,7 @@
 //! PETITIONS_MAX_RPS requests a second from this instance, conditional requests, a product
 //! `User-Agent`, a size limit on what is read, and no redirect followed off the site.
 
-use std::time::Duration;
+use std::{num::NonZeroU32, time::Duration};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{StatusCode, header};
@@ -89,7 +89,11 @@ impl Site {
         Ok(Self {
             client,
             base: config.petitions_base_url.clone(),
-            pace: RateLimiter::direct(Quota::per_second(config.petitions_max_rps)),
+            // Evenly spaced, without a burst at the start: never more than the limit in any
+            // one second.
+            pace: RateLimiter::direct(
+                Quota::per_second(config.petitions_max_rps).allow_burst(NonZeroU32::MIN),
+            ),
         })
     }
 

@@ -42,7 +42,7 @@ pub const MAX_CAMPAIGNS: usize = 20;
 const PUBLISH_LEEWAY: Duration = Duration::minutes(5);
 
 pub fn can_post(actor: &Actor, region_id: Option<i64>) -> bool {
-    actor.is_admin() || (actor.is_staff() && (region_id.is_none() || actor.is_staff_of(region_id)))
+    actor.works_on(region_id)
 }
 
 pub fn can_manage(actor: &Actor, update: &policy_update::Model) -> bool {

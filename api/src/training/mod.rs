@@ -49,7 +49,7 @@ pub const MAX_LINKS: usize = 20;
 
 /// Staff run sessions for their own region and national ones; admins run any.
 pub fn can_manage(actor: &Actor, region_id: Option<i64>) -> bool {
-    actor.is_admin() || (actor.is_staff() && (region_id.is_none() || actor.is_staff_of(region_id)))
+    actor.works_on(region_id)
 }
 
 /// Who sees a session: drafts are the team's; everything else is public (the public list says

@@ -854,3 +854,139 @@ async fn petitions_are_listed_by_campaign_state_and_words_and_untracked() {
         json!([])
     );
 }
+
+/// A petition of this Parliament that has closed with 150,000 signatures and a response, its
+/// debate scheduled; `debated` adds the debate's outcome.
+fn closed_petition(debated: bool) -> Value {
+    let mut document = open_petition(700007, "Stop detaining children", 150_000);
+    let attributes = &mut document["data"]["attributes"];
+    attributes["state"] = json!("closed");
+    attributes["closing_date"] = Value::Null;
+    attributes["closed_at"] = json!("2026-11-01T23:59:59.000Z");
+    attributes["response_threshold_reached_at"] = json!("2026-09-10T08:00:00.000Z");
+    attributes["debate_threshold_reached_at"] = json!("2026-10-01T08:00:00.000Z");
+    attributes["government_response_at"] = json!("2026-10-05T12:00:00.000Z");
+    attributes["government_response"] = json!({ "responded_on": "2026-10-05",
+        "summary": "We will review the guidance.", "details": "In full." });
+    attributes["scheduled_debate_date"] = json!("2026-12-10");
+    if debated {
+        attributes["debate_outcome_at"] = json!("2026-12-10T19:00:00.000Z");
+        attributes["debate"] = json!({ "debated_on": "2026-12-10",
+            "overview": "MPs debated detention.", "transcript_url": "https://hansard.example.org/1",
+            "video_url": "javascript:alert(1)" });
+    }
+    document
+}
+
+#[tokio::test]
+async fn a_closed_petition_is_read_daily_until_its_response_and_debate_are_settled() {
+    let site = PetitionSite::start().await;
+    site.serve(
+        "/petitions/700007.json",
+        Reply::json(&closed_petition(false)),
+    );
+    let app = app_on(&site, false).await;
+    let w = world(&app).await;
+    let id = track(&app, &w.staff, &w, 700007, &[]).await;
+    let petition = read(&app, None, &id).await;
+    assert_eq!(petition["state"], "CLOSED");
+    assert_eq!(petition["closedEarlyByElection"], false);
+    assert_eq!(
+        instant(&petition["nextCheckAt"]),
+        app.state.now() + Duration::days(1),
+        "the debate is still to come"
+    );
+    assert_eq!(
+        kinds(&petition),
+        BTreeSet::from([
+            "RESPONSE_THRESHOLD 10000".to_owned(),
+            "DEBATE_THRESHOLD 100000".to_owned(),
+            "GOVERNMENT_RESPONSE null".to_owned(),
+            "DEBATE_SCHEDULED null".to_owned(),
+            "CLOSED null".to_owned(),
+        ])
+    );
+
+    site.serve(
+        "/petitions/700007.json",
+        Reply::json(&closed_petition(true)),
+    );
+    let refreshed = refresh(&app, &w.staff, &id).await;
+    assert_eq!(
+        refreshed["nextCheckAt"],
+        Value::Null,
+        "settled: never polled again"
+    );
+    let debate = app
+        .ok(
+            None,
+            "query($id: ID!) { petition(id: $id) { debate { scheduledFor debatedOn overview transcriptUrl videoUrl } milestones { kind announced } } }",
+            json!({ "id": id }),
+        )
+        .await["petition"]
+        .clone();
+    assert_eq!(
+        debate["debate"],
+        json!({ "scheduledFor": "2026-12-10", "debatedOn": "2026-12-10",
+            "overview": "MPs debated detention.", "transcriptUrl": "https://hansard.example.org/1",
+            "videoUrl": null })
+    );
+    let debated: Vec<&Value> = debate["milestones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["kind"] == "DEBATED")
+        .collect();
+    assert_eq!(
+        debated,
+        vec![&json!({ "kind": "DEBATED", "announced": true })]
+    );
+}
+
+#[tokio::test]
+async fn two_instances_poll_each_petition_once_between_them() {
+    let site = PetitionSite::start().await;
+    let numbers: Vec<i64> = (700_200..700_225).collect();
+    for number in &numbers {
+        site.serve(
+            &format!("/petitions/{number}.json"),
+            Reply::json(&open_petition(
+                *number,
+                "Let people seeking asylum work",
+                100,
+            )),
+        );
+        site.serve(
+            &format!("/petitions/{number}/count.json"),
+            Reply::json(&count_document(150)),
+        );
+    }
+    let app = app_on(&site, true).await;
+    let url = site.url.clone();
+    let other = app
+        .another_instance(move |settings| {
+            settings.petitions_base_url = url.parse().expect("the fake site's address");
+        })
+        .await;
+    let w = world(&app).await;
+    for number in &numbers {
+        track(&app, &w.staff, &w, *number, &[]).await;
+    }
+    app.clock.advance(Duration::minutes(5));
+    for number in &numbers {
+        site.wait_for(&format!("/petitions/{number}/count.json"), 1)
+            .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let counts = site
+        .seen()
+        .into_iter()
+        .filter(|seen| seen.path.ends_with("/count.json"))
+        .count();
+    assert_eq!(
+        counts,
+        numbers.len(),
+        "each petition polled once, by one instance"
+    );
+    other.stop().await;
+}

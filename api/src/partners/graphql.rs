@@ -1,5 +1,5 @@
 use async_graphql::{
-    Context, Enum, ID, InputObject, MaybeUndefined, Object, dataloader::DataLoader,
+    Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, dataloader::DataLoader,
 };
 use chrono::{DateTime, Utc};
 use entities::{enums, opt_in_event, partner, support_request};
@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 
 use super::{
     EditScope, ListFilter, MAX_CONTACT_NAME_LEN, MAX_DESCRIPTION_LEN, MAX_NAME_LEN, MAX_TOWN_LEN,
-    NewPartner, PartnerAccess, PartnerChanges,
+    NewPartner, PartnerAccess, PartnerChanges, PartnerFields, optional_email, spreadsheet,
 };
 use crate::{
     auth::{Viewer, visible::Visible},
@@ -17,7 +17,7 @@ use crate::{
         loaders::{ById, batching},
         pagination::{Page, PageArgs, Total, connection_cost, page},
     },
-    input::{self, EmailAddress},
+    input,
     joint_actions::graphql::{OptInEvent, events_page},
     positions::graphql::PositionApproval,
     regions::graphql::{Region, region_by_id},
@@ -364,27 +364,19 @@ pub struct CreatePartnerInput {
 
 impl CreatePartnerInput {
     fn parse(self) -> ApiResult<NewPartner> {
-        Ok(NewPartner {
-            name: input::single_line("name", &self.name, MAX_NAME_LEN)?,
-            kind: self.kind.map_or(enums::PartnerKind::Other, Into::into),
-            region_id: input::optional_id("regionId", self.region_id.as_ref())?,
-            town: input::optional_single_line("town", self.town.as_deref(), MAX_TOWN_LEN)?,
-            website: input::website("website", self.website.as_deref())?,
-            description: input::optional_text(
-                "description",
-                self.description.as_deref(),
-                MAX_DESCRIPTION_LEN,
-            )?
-            .unwrap_or_default(),
-            status: self.status.map_or(enums::PartnerStatus::Active, Into::into),
-            contact_name: input::optional_single_line(
-                "contactName",
-                self.contact_name.as_deref(),
-                MAX_CONTACT_NAME_LEN,
-            )?,
-            contact_email: optional_email("contactEmail", self.contact_email.as_deref())?,
-            contact_phone: input::phone_number("contactPhone", self.contact_phone.as_deref())?,
-        })
+        let region_id = input::optional_id("regionId", self.region_id.as_ref())?;
+        PartnerFields {
+            name: self.name,
+            kind: self.kind.map(Into::into),
+            town: self.town,
+            website: self.website,
+            description: self.description,
+            status: self.status.map(Into::into),
+            contact_name: self.contact_name,
+            contact_email: self.contact_email,
+            contact_phone: self.contact_phone,
+        }
+        .check(region_id)
     }
 }
 
@@ -455,11 +447,76 @@ fn nullable<T, U>(
     })
 }
 
-fn optional_email(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
-    match raw.map(str::trim).filter(|text| !text.is_empty()) {
-        Some(text) => Ok(Some(EmailAddress::parse(field, text)?.into_string())),
-        None => Ok(None),
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ImportOutcome {
+    Created,
+    Updated,
+    /// Matched a partner that already says the same.
+    Unchanged,
+    /// Not imported: see `reason`.
+    Skipped,
+}
+
+/// What one row of an import did (or, in a dry run, would do).
+#[derive(SimpleObject)]
+pub struct PartnerImportRow {
+    /// The row's line in the file; the header is line 1.
+    pub line: u64,
+    pub name: String,
+    pub outcome: ImportOutcome,
+    /// The partner it matched, or created.
+    pub partner_id: Option<ID>,
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct PartnerImportReport {
+    /// Nothing was written.
+    pub dry_run: bool,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub rows: Vec<PartnerImportRow>,
+}
+
+impl PartnerImportReport {
+    fn new(dry_run: bool, lines: Vec<spreadsheet::ReportLine>) -> Self {
+        let count = |outcome| lines.iter().filter(|line| line.outcome == outcome).count() as u64;
+        Self {
+            dry_run,
+            created: count(spreadsheet::Outcome::Created),
+            updated: count(spreadsheet::Outcome::Updated),
+            unchanged: count(spreadsheet::Outcome::Unchanged),
+            skipped: count(spreadsheet::Outcome::Skipped),
+            rows: lines
+                .into_iter()
+                .map(|line| PartnerImportRow {
+                    line: line.line,
+                    name: line.name,
+                    outcome: match line.outcome {
+                        spreadsheet::Outcome::Created => ImportOutcome::Created,
+                        spreadsheet::Outcome::Updated => ImportOutcome::Updated,
+                        spreadsheet::Outcome::Unchanged => ImportOutcome::Unchanged,
+                        spreadsheet::Outcome::Skipped => ImportOutcome::Skipped,
+                    },
+                    partner_id: line.partner_id.map(|id| ID(id.to_string())),
+                    reason: line.reason,
+                })
+                .collect(),
+        }
     }
+}
+
+/// A region's partners as CSV text to save as a file.
+#[derive(SimpleObject)]
+pub struct PartnerExport {
+    /// e.g. `partners-north-west-2026-12-01.csv` (`no-region` for partners outside them).
+    pub filename: String,
+    /// UTF-8 CSV with a header row: name, kind, town, website, description, contact_name,
+    /// contact_email, contact_phone, status. Importing it changes nothing.
+    pub csv: String,
+    pub row_count: u64,
 }
 
 #[derive(Default)]
@@ -467,6 +524,48 @@ pub struct PartnerMutation;
 
 #[Object]
 impl PartnerMutation {
+    /// Staff (their region) and admins (any; no region: partners outside them) import partners
+    /// from CSV with the columns of `exportPartnersCsv` (`name` required; at most 5,000 rows).
+    /// Every row is checked first; the report says what each does. With `dryRun: false` every
+    /// valid row is written in one transaction.
+    async fn import_partners(
+        &self,
+        ctx: &Context<'_>,
+        region_id: Option<ID>,
+        csv: String,
+        #[graphql(desc = "Unless false, nothing is written: the report says what would be.")]
+        dry_run: Option<bool>,
+    ) -> ApiResult<PartnerImportReport> {
+        let dry_run = dry_run.unwrap_or(true);
+        let actor = ctx.actor()?;
+        let region_id = input::optional_id("regionId", region_id.as_ref())?;
+        let state = ctx.state();
+        let lines =
+            spreadsheet::import(&state.db, actor, state.now(), region_id, &csv, dry_run).await?;
+        Ok(PartnerImportReport::new(dry_run, lines))
+    }
+
+    /// Staff (their region) and admins: the region's partners as CSV, contact details
+    /// included. Recorded in the audit log.
+    async fn export_partners_csv(
+        &self,
+        ctx: &Context<'_>,
+        region_id: Option<ID>,
+    ) -> ApiResult<PartnerExport> {
+        let actor = ctx.actor()?;
+        let region_id = input::optional_id("regionId", region_id.as_ref())?;
+        let state = ctx.state();
+        let (csv, rows) = spreadsheet::export(&state.db, actor, state.now(), region_id).await?;
+        let region = region_id
+            .and_then(|id| state.regions.iter().find(|region| region.id == id))
+            .map_or("no-region", |region| region.slug.as_str());
+        Ok(PartnerExport {
+            filename: format!("partners-{region}-{}.csv", state.now().date_naive()),
+            csv,
+            row_count: rows as u64,
+        })
+    }
+
     /// Adds a partner organisation. Admins anywhere; staff in their own region.
     async fn create_partner(
         &self,

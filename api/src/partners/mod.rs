@@ -8,6 +8,7 @@
 //! - what anyone may see of a partner: [`PartnerAccess`].
 
 pub mod graphql;
+pub mod spreadsheet;
 
 use chrono::{DateTime, Utc};
 use entities::{
@@ -27,7 +28,7 @@ use crate::{
     auth::{Actor, Viewer, visible::AccessRule},
     db,
     graphql::error::{ApiError, ApiResult, conflict_on_unique},
-    regions,
+    input, regions,
 };
 
 pub const MAX_NAME_LEN: usize = 200;
@@ -96,6 +97,7 @@ impl AccessRule for PartnerAccess {
 }
 
 /// A new partner, checked.
+#[derive(Debug, Clone)]
 pub struct NewPartner {
     pub name: String,
     pub kind: PartnerKind,
@@ -107,6 +109,56 @@ pub struct NewPartner {
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
+}
+
+/// A partner as typed in a form or a spreadsheet row, before it is checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartnerFields {
+    pub name: String,
+    pub kind: Option<PartnerKind>,
+    pub town: Option<String>,
+    pub website: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<PartnerStatus>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+impl PartnerFields {
+    /// Checks every field (naming the offending one); a missing kind is OTHER and a missing
+    /// status ACTIVE.
+    pub fn check(self, region_id: Option<i64>) -> ApiResult<NewPartner> {
+        Ok(NewPartner {
+            name: input::single_line("name", &self.name, MAX_NAME_LEN)?,
+            kind: self.kind.unwrap_or(PartnerKind::Other),
+            region_id,
+            town: input::optional_single_line("town", self.town.as_deref(), MAX_TOWN_LEN)?,
+            website: input::website("website", self.website.as_deref())?,
+            description: input::optional_text(
+                "description",
+                self.description.as_deref(),
+                MAX_DESCRIPTION_LEN,
+            )?
+            .unwrap_or_default(),
+            status: self.status.unwrap_or(PartnerStatus::Active),
+            contact_name: input::optional_single_line(
+                "contactName",
+                self.contact_name.as_deref(),
+                MAX_CONTACT_NAME_LEN,
+            )?,
+            contact_email: optional_email("contactEmail", self.contact_email.as_deref())?,
+            contact_phone: input::phone_number("contactPhone", self.contact_phone.as_deref())?,
+        })
+    }
+}
+
+/// An optional email address, checked; blank is none.
+pub fn optional_email(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
+    match raw.map(str::trim).filter(|text| !text.is_empty()) {
+        Some(text) => Ok(Some(input::EmailAddress::parse(field, text)?.into_string())),
+        None => Ok(None),
+    }
 }
 
 /// Changes to a partner, checked; `None` leaves a field as it is, `Some(None)` clears it.

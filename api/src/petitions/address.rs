@@ -27,7 +27,8 @@ impl PetitionAddress {
         if raw.is_empty() || raw.len() > 500 {
             return Err(ApiError::bad_input(FIELD, "paste the petition's address"));
         }
-        let with_scheme = if raw.contains("://") {
+        let lower = raw.to_ascii_lowercase();
+        let with_scheme = if lower.starts_with("http://") || lower.starts_with("https://") {
             raw.to_owned()
         } else {
             format!("https://{raw}")
@@ -45,8 +46,9 @@ impl PetitionAddress {
             .map(|segments| segments.filter(|segment| !segment.is_empty()).collect())
             .unwrap_or_default();
         let (archived, number) = match segments.as_slice() {
-            ["petitions", number] => (false, *number),
-            ["archived", "petitions", number] => (true, *number),
+            // `/petitions/N`, and pages under it (`/signatures/new`, `/count.json`).
+            ["petitions", number, ..] => (false, *number),
+            ["archived", "petitions", number, ..] => (true, *number),
             _ => {
                 return Err(ApiError::bad_input(
                     FIELD,
@@ -130,6 +132,8 @@ mod tests {
             "petition.parliament.uk/petitions/195146",
             "  http://petition.parliament.uk/petitions/195146  ",
             "http://127.0.0.1:4567/petitions/195146.json",
+            "https://petition.parliament.uk/petitions/195146/signatures/new",
+            "petition.parliament.uk/petitions/195146?next=https://example.org",
         ] {
             assert_eq!(parsed(raw), current, "{raw}");
         }
@@ -148,6 +152,7 @@ mod tests {
             "https://evil.example.org/petitions/195146",
             "http://127.0.0.1:9999/petitions/195146",
             "https://petition.parliament.uk/petitions",
+            "https://petition.parliament.uk/help/petitions/1",
             "https://petition.parliament.uk/petitions/abc",
             "https://petition.parliament.uk/petitions/1234567890123",
             "https://petition.parliament.uk/petitions/0",

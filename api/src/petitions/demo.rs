@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use entities::{enums::Role, petition, user};
+use entities::{enums::Role, petition, petition_watch, user};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
@@ -101,6 +101,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<u64> {
         record_counts(&txn, &history(&created, now)).await?;
         record_constituencies(&txn, &[(created.id, now, &document.by_constituency)]).await?;
         let watched = BTreeSet::from([1_000, 5_000, 50_000]);
+        let watches = watched.iter().map(|count| petition_watch::ActiveModel {
+            petition_id: Set(created.id),
+            count: Set(*count),
+        });
+        petition_watch::Entity::insert_many(watches)
+            .exec_without_returning(&txn)
+            .await?;
         milestones::record_passed(&txn, &created, &watched, now).await?;
     }
     txn.commit().await?;

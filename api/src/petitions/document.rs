@@ -12,6 +12,9 @@ pub const DEBATE_THRESHOLD: i64 = 100_000;
 /// Long texts from the site are cut here: nothing upstream should make a row unbounded.
 const MAX_TEXT_CHARS: usize = 20_000;
 const MAX_BREAKDOWN_ROWS: usize = 2_000;
+/// More signatures than people on Earth is a broken document; it also keeps sums from
+/// overflowing.
+const MAX_COUNT: i64 = 10_000_000_000;
 
 /// A whole petition document, as the poller keeps it.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,8 +73,8 @@ pub enum DocumentError {
     UnknownState(String),
     #[error("the document is about petition {found}, not {expected}")]
     WrongPetition { expected: i64, found: i64 },
-    #[error("the document gives a negative signature count")]
-    NegativeCount,
+    #[error("the document gives an impossible signature count")]
+    ImplausibleCount,
 }
 
 /// Reads a whole petition document.
@@ -116,7 +119,7 @@ pub fn parse_document(bytes: &[u8], expected_id: i64) -> Result<Document, Docume
         video_url: debate.video_url.and_then(web_address),
         parliament_period: parliament
             .period
-            .map(|period| period.chars().take(20).collect()),
+            .map(|period| clip(period).chars().take(20).collect()),
         dissolution_at: parliament.dissolution_at.map(utc),
         by_country: tallies(attributes.signatures_by_country, |row| &row.code),
         by_region: tallies(attributes.signatures_by_region, |row| &row.ons_code),
@@ -124,10 +127,48 @@ pub fn parse_document(bytes: &[u8], expected_id: i64) -> Result<Document, Docume
     })
 }
 
-/// Reads `count.json`.
-pub fn parse_counts(bytes: &[u8]) -> Result<Counts, DocumentError> {
-    let counts: RawCounts = serde_json::from_slice(bytes)?;
-    counts.checked()
+/// Reads `count.json` over the counts kept: a key the site leaves out keeps its value (a
+/// `null` clears it, as the site clears a threshold's time when the count falls back).
+pub fn parse_counts(bytes: &[u8], kept: &Counts) -> Result<Counts, DocumentError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)?;
+    let given = |key: &str| value.get(key).is_some();
+    let read = serde_json::from_value::<RawCounts>(value.clone())?.checked()?;
+    let pick = |key: &str, read: Option<DateTime<Utc>>, kept: Option<DateTime<Utc>>| {
+        if given(key) { read } else { kept }
+    };
+    Ok(Counts {
+        signature_count: read.signature_count,
+        response_threshold_reached_at: pick(
+            "response_threshold_reached_at",
+            read.response_threshold_reached_at,
+            kept.response_threshold_reached_at,
+        ),
+        government_response_at: pick(
+            "government_response_at",
+            read.government_response_at,
+            kept.government_response_at,
+        ),
+        debate_threshold_reached_at: pick(
+            "debate_threshold_reached_at",
+            read.debate_threshold_reached_at,
+            kept.debate_threshold_reached_at,
+        ),
+        scheduled_debate_date: if given("scheduled_debate_date") {
+            read.scheduled_debate_date
+        } else {
+            kept.scheduled_debate_date
+        },
+        debate_outcome_at: pick(
+            "debate_outcome_at",
+            read.debate_outcome_at,
+            kept.debate_outcome_at,
+        ),
+        debated: if given("debated") {
+            read.debated
+        } else {
+            kept.debated
+        },
+    })
 }
 
 fn state(raw: &str) -> Result<PetitionState, DocumentError> {
@@ -149,12 +190,12 @@ fn positive(given: Option<i64>, default: i64) -> i64 {
     given.filter(|value| *value > 0).unwrap_or(default)
 }
 
+/// Long texts cut to size, without control characters (PostgreSQL refuses NUL in text).
 fn clip(text: String) -> String {
-    if text.chars().count() <= MAX_TEXT_CHARS {
-        text
-    } else {
-        text.chars().take(MAX_TEXT_CHARS).collect()
-    }
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .take(MAX_TEXT_CHARS)
+        .collect()
 }
 
 /// Links from the site are shown to people: only plain web addresses are kept.
@@ -247,8 +288,8 @@ struct RawCounts {
 
 impl RawCounts {
     fn checked(self) -> Result<Counts, DocumentError> {
-        if self.signature_count < 0 {
-            return Err(DocumentError::NegativeCount);
+        if !(0..=MAX_COUNT).contains(&self.signature_count) {
+            return Err(DocumentError::ImplausibleCount);
         }
         Ok(Counts {
             signature_count: self.signature_count,
@@ -344,8 +385,37 @@ mod tests {
             })
         ));
         assert!(matches!(
-            parse_counts(br#"{"signature_count": -3}"#),
-            Err(DocumentError::NegativeCount)
+            parse_counts(br#"{"signature_count": -3}"#, &Counts::default()),
+            Err(DocumentError::ImplausibleCount)
         ));
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::*;
+
+    #[test]
+    fn keys_left_out_of_count_json_keep_their_values_and_nulls_clear_them() {
+        let kept = Counts {
+            signature_count: 10_500,
+            response_threshold_reached_at: Some(Utc::now()),
+            government_response_at: Some(Utc::now()),
+            debated: true,
+            ..Counts::default()
+        };
+        let read = parse_counts(br#"{"signature_count": 10600}"#, &kept).ok();
+        assert_eq!(read.as_ref().map(|c| c.signature_count), Some(10_600));
+        assert_eq!(
+            read.as_ref().map(|c| c.government_response_at),
+            Some(kept.government_response_at)
+        );
+        assert_eq!(read.as_ref().map(|c| c.debated), Some(true));
+        let cleared = parse_counts(
+            br#"{"signature_count": 9990, "response_threshold_reached_at": null}"#,
+            &kept,
+        )
+        .ok();
+        assert_eq!(cleared.and_then(|c| c.response_threshold_reached_at), None);
     }
 }

@@ -452,8 +452,7 @@ fn regional(ctx: &Context<'_>, row: &petition::Model) -> Vec<RegionSignatures> {
         regions
             .iter()
             .filter(|tally| tally.code == letter)
-            .map(|tally| tally.count)
-            .sum::<i64>()
+            .fold(0_i64, |sum, tally| sum.saturating_add(tally.count))
     };
     let mut lines: Vec<RegionSignatures> = ctx
         .state()
@@ -469,8 +468,10 @@ fn regional(ctx: &Context<'_>, row: &petition::Model) -> Vec<RegionSignatures> {
             })
         })
         .collect();
-    let in_regions: i64 = lines.iter().map(|line| line.signature_count).sum();
-    let elsewhere = Ord::max(row.signature_count - in_regions, 0);
+    let in_regions = lines
+        .iter()
+        .fold(0_i64, |sum, line| sum.saturating_add(line.signature_count));
+    let elsewhere = Ord::max(row.signature_count.saturating_sub(in_regions), 0);
     lines.push(RegionSignatures {
         region: None,
         signature_count: elsewhere,
@@ -620,7 +621,15 @@ impl PetitionQuery {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> ApiResult<Page<Petition>> {
         let args = PageArgs::<i64>::parse(first, after)?;
-        let query = listed(filter.unwrap_or_default())?;
+        let filter = filter.unwrap_or_default();
+        // Which petitions serve a campaign the viewer may not see is not theirs to learn.
+        if let Some(campaign_id) =
+            input::optional_id("filter.campaignId", filter.campaign_id.as_ref())?
+            && campaign_by_id(ctx, campaign_id).await?.is_none()
+        {
+            return Err(ApiError::NotFound("campaign"));
+        }
+        let query = listed(filter)?;
         let db = &ctx.state().db;
         let total = Total::of(db, query.clone());
         let rows = newest_first(query, petition::Column::Id, args.after)

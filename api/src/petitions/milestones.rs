@@ -69,7 +69,8 @@ pub fn reached(row: &petition::Model, watched: &BTreeSet<i64>, now: DateTime<Utc
         MilestoneKind::GovernmentResponse,
         0,
         row.government_response_at.is_some() || row.responded_on.is_some(),
-        row.government_response_at,
+        row.government_response_at
+            .or(row.responded_on.map(midnight)),
     );
     add(
         MilestoneKind::DebateScheduled,
@@ -81,7 +82,7 @@ pub fn reached(row: &petition::Model, watched: &BTreeSet<i64>, now: DateTime<Utc
         MilestoneKind::Debated,
         0,
         row.debated || row.debated_on.is_some(),
-        row.debate_outcome_at,
+        row.debate_outcome_at.or(row.debated_on.map(midnight)),
     );
     add(
         MilestoneKind::Closed,
@@ -102,6 +103,11 @@ pub fn reached(row: &petition::Model, watched: &BTreeSet<i64>, now: DateTime<Utc
         None,
     );
     reached
+}
+
+/// The start of a day the site gives only as a date.
+fn midnight(day: chrono::NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 /// Closed at the very instant its Parliament was dissolved (both read as instants, whatever
@@ -285,6 +291,14 @@ async fn draft_update(
 ) -> ApiResult<()> {
     let what = describe(milestone.kind, milestone.count);
     let action: String = petition.action.chars().take(120).collect();
+    // The petition's words come from the site: escaped, they read as plain text in Markdown.
+    let quoted: String = action
+        .chars()
+        .flat_map(|c| {
+            let escape = c.is_ascii_punctuation().then_some('\\');
+            escape.into_iter().chain(std::iter::once(c))
+        })
+        .collect();
     let title: String = format!("Petition {what}: {action}")
         .chars()
         .take(policy_updates::MAX_TITLE_LEN)
@@ -302,8 +316,9 @@ async fn draft_update(
     }
     .page_url(site);
     let body = format!(
-        "{summary}\n\n[Read and sign the petition]({page})\n\nDrafted by the petition tracker when it \
-         saw this milestone: edit it before publishing."
+        "The petition \"{quoted}\" {what}. It has {} signatures.\n\n[Read and sign the petition]({page})\n\nDrafted by the petition tracker when it \
+         saw this milestone: edit it before publishing.",
+        thousands(petition.signature_count)
     );
     let body_html = policy_updates::render_markdown("body", &body)?;
     let new = policy_updates::NewUpdate {

@@ -263,6 +263,21 @@ pub fn apply_counts(row: &mut petition::ActiveModel, counts: &document::Counts) 
     row.debated = Set(counts.debated);
 }
 
+impl document::Counts {
+    /// The counts a row holds.
+    pub fn of(row: &petition::Model) -> Self {
+        Self {
+            signature_count: row.signature_count,
+            response_threshold_reached_at: row.response_threshold_reached_at,
+            government_response_at: row.government_response_at,
+            debate_threshold_reached_at: row.debate_threshold_reached_at,
+            scheduled_debate_date: row.scheduled_debate_date,
+            debate_outcome_at: row.debate_outcome_at,
+            debated: row.debated,
+        }
+    }
+}
+
 /// Whether a closed petition still has a government response or a debate to come.
 #[derive(Debug, Clone, Copy)]
 pub struct Settled {

@@ -214,7 +214,8 @@ async fn read(
                 max_age,
                 ..
             } => {
-                apply_counts(changes, &document::parse_counts(&body)?);
+                let kept = document::Counts::of(before);
+                apply_counts(changes, &document::parse_counts(&body, &kept)?);
                 changes.count_etag = Set(validators.etag);
                 changes.count_last_modified = Set(validators.last_modified);
                 max_age
@@ -246,6 +247,11 @@ fn failed(
     }
     let failures = before.failures.saturating_add(1);
     changes.failures = Set(failures);
+    if before.next_poll_at.is_none() {
+        // A refresh of a petition no longer polled (archived, settled, a demo) does not start
+        // polling it again.
+        return;
+    }
     let asked = match &failure {
         Failure::Fetch(FetchError::Unavailable { retry_after, .. }) => {
             retry_after.and_then(|after| Duration::from_std(after).ok())
@@ -365,16 +371,22 @@ async fn next_due(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
             .select_only()
             .filter(petition::Column::NextPollAt.is_not_null())
     };
+    let now = state.now();
+    // A lease that has run out no longer holds anything back: only the due time counts.
     let due: Option<DateTime<Utc>> = polled()
         .column_as(petition::Column::NextPollAt.min(), "at")
-        .filter(petition::Column::LeaseUntil.is_null())
+        .filter(
+            Condition::any()
+                .add(petition::Column::LeaseUntil.is_null())
+                .add(petition::Column::LeaseUntil.lte(now)),
+        )
         .into_tuple()
         .one(&state.db)
         .await?
         .flatten();
     let lease_ends: Option<DateTime<Utc>> = polled()
         .column_as(petition::Column::LeaseUntil.min(), "at")
-        .filter(petition::Column::LeaseUntil.is_not_null())
+        .filter(petition::Column::LeaseUntil.gt(now))
         .into_tuple()
         .one(&state.db)
         .await?

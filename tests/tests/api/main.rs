@@ -31,6 +31,7 @@ mod reads;
 mod regions;
 mod schema;
 mod sockets;
+mod spreadsheets;
 mod statements;
 mod support_requests;
 mod training;

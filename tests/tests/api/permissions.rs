@@ -124,6 +124,24 @@ fn cases() -> Vec<Case<Fixture>> {
             expected: [ANON, OK, OK, DENIED, DENIED, DENIED],
         },
         Case {
+            name: "importPartners (a dry run, a region)",
+            query: "mutation($r: ID) { importPartners(regionId: $r, csv: \"name\\nNew group\\n\") { created } }",
+            variables: |f, _| json!({ "r": f.region }),
+            expected: [ANON, OK, OK, DENIED, DENIED, DENIED],
+        },
+        Case {
+            name: "importPartners (outside the regions)",
+            query: "mutation { importPartners(csv: \"name\\nNew group\\n\") { created } }",
+            variables: |_, _| json!({}),
+            expected: [ANON, OK, DENIED, DENIED, DENIED, DENIED],
+        },
+        Case {
+            name: "exportPartnersCsv (a region)",
+            query: "mutation($r: ID) { exportPartnersCsv(regionId: $r) { rowCount } }",
+            variables: |f, _| json!({ "r": f.region }),
+            expected: [ANON, OK, OK, DENIED, DENIED, DENIED],
+        },
+        Case {
             name: "deactivateUser",
             query: "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
             variables: |f, _| json!({ "id": f.victim }),

@@ -264,10 +264,9 @@ async fn addresses_that_cannot_be_tracked_are_refused_with_the_reason() {
         Reply::redirect("/petitions/700002"),
     );
     site.serve("/petitions/700003.json", Reply::status(410));
-    site.serve(
-        "/petitions/700004.json",
-        Reply::redirect("https://elsewhere.example.org/p.json"),
-    );
+    // The same server under another name: another origin, which a client must not follow.
+    let elsewhere_url = site.url.replace("127.0.0.1", "localhost") + "/p.json";
+    site.serve("/petitions/700004.json", Reply::redirect(&elsewhere_url));
     let app = app_on(&site, false).await;
     let w = world(&app).await;
     let attempt = |url: String| {
@@ -299,6 +298,12 @@ async fn addresses_that_cannot_be_tracked_are_refused_with_the_reason() {
     assert_eq!(error_code(&removed), "BAD_USER_INPUT", "{removed}");
     let elsewhere = attempt("https://petition.parliament.uk/petitions/700004".to_owned()).await;
     assert_eq!(error_code(&elsewhere), "CONFLICT", "{elsewhere}");
+    assert!(
+        elsewhere["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("another host")),
+        "{elsewhere}"
+    );
     assert!(site.seen().iter().all(|seen| seen.path != "/p.json"));
 
     let listed = app

@@ -26,7 +26,9 @@ use entities::{
     petition_promoter, petition_watch,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+    ActiveValue::{self, Set},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::OnConflict,
 };
 use serde_json::json;
 
@@ -230,7 +232,11 @@ pub fn apply_document(
     row.additional_details = Set(document.additional_details.clone());
     row.state = Set(document.state);
     row.opened_at = Set(document.opened_at);
-    row.closing_date = Set(document.closing_date);
+    // A closed petition's document has no closing date: the one it had while open is kept, to
+    // tell an early close.
+    if document.closing_date.is_some() || matches!(row.closing_date, ActiveValue::NotSet) {
+        row.closing_date = Set(document.closing_date);
+    }
     row.closed_at = Set(document.closed_at);
     row.response_threshold = Set(document.response_threshold);
     row.debate_threshold = Set(document.debate_threshold);
@@ -283,6 +289,9 @@ impl document::Counts {
 pub struct Settled {
     pub response: bool,
     pub debate: bool,
+    /// Closed before its closing date: Parliament was dissolved, and the petition will move to
+    /// the archive, whose copy says when Parliament was dissolved.
+    pub awaiting_archive: bool,
 }
 
 impl Settled {
@@ -294,11 +303,17 @@ impl Settled {
             debate: row.debated
                 || row.debate_outcome_at.is_some()
                 || row.signature_count < row.debate_threshold,
+            awaiting_archive: !row.archived
+                && row.state == PetitionState::Closed
+                && row
+                    .closed_at
+                    .zip(row.closing_date)
+                    .is_some_and(|(closed, closing)| closed.date_naive() < closing),
         }
     }
 
     pub fn all(&self) -> bool {
-        self.response && self.debate
+        self.response && self.debate && !self.awaiting_archive
     }
 }
 
@@ -311,6 +326,7 @@ fn settled_of(document: &Document) -> Settled {
         debate: counts.debated
             || counts.debate_outcome_at.is_some()
             || counts.signature_count < document.debate_threshold,
+        awaiting_archive: false,
     }
 }
 
@@ -366,11 +382,36 @@ async fn follow_more(
     Ok(existing)
 }
 
+/// Refuses links that would take a petition past [`MAX_CAMPAIGN_LINKS`] campaigns (the drafts
+/// its milestones write link to all of them).
+async fn check_link_room(
+    conn: &impl ConnectionTrait,
+    petition_id: i64,
+    adding: &BTreeSet<i64>,
+) -> ApiResult<()> {
+    let linked: Vec<i64> = petition_campaign::Entity::find()
+        .select_only()
+        .column(petition_campaign::Column::CampaignId)
+        .filter(petition_campaign::Column::PetitionId.eq(petition_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let total = linked.iter().chain(adding).collect::<BTreeSet<_>>().len();
+    if total > MAX_CAMPAIGN_LINKS {
+        return Err(ApiError::bad_input(
+            "campaignIds",
+            format!("a petition serves at most {MAX_CAMPAIGN_LINKS} campaigns"),
+        ));
+    }
+    Ok(())
+}
+
 async fn add_links(
     conn: &impl ConnectionTrait,
     petition_id: i64,
     tracking: &Tracking,
 ) -> ApiResult<()> {
+    check_link_room(conn, petition_id, &tracking.campaign_ids).await?;
     let campaigns =
         tracking
             .campaign_ids
@@ -496,6 +537,7 @@ pub async fn link_campaign(
         .await?;
     let txn = db::begin_write(&state.db).await?;
     if linked {
+        check_link_room(&txn, id, &BTreeSet::from([campaign_id])).await?;
         petition_campaign::Entity::insert(petition_campaign::ActiveModel {
             petition_id: Set(id),
             campaign_id: Set(campaign_id),

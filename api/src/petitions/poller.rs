@@ -69,7 +69,7 @@ pub async fn run_due(state: &AppState) -> ApiResult<Option<DateTime<Utc>>> {
         let full = taken.len() as u64 == BATCH;
         if !taken.is_empty() {
             let polled = poll_all(state, &taken).await;
-            write(state, polled, Some(&lease)).await?;
+            write(state, polled, &lease).await?;
         }
         if !full {
             return next_due(state).await;
@@ -85,9 +85,32 @@ pub async fn refresh(state: &AppState, actor: &Actor, id: i64) -> ApiResult<peti
             "staff refresh their own region's and national petitions",
         ));
     }
+    let lease = new_opaque_token();
+    let row = lease_one(state, id, &lease).await?.ok_or_else(|| {
+        ApiError::Conflict(
+            "the petition is being read from the site right now; try again in a minute".to_owned(),
+        )
+    })?;
     let polled = poll(state, row).await;
-    write(state, vec![polled], None).await?;
+    write(state, vec![polled], &lease).await?;
     super::find(&state.db, id).await
+}
+
+/// Leases one petition now, unless another poll holds it.
+async fn lease_one(state: &AppState, id: i64, lease: &str) -> ApiResult<Option<petition::Model>> {
+    let now = state.now();
+    let taken = petition::Entity::update_many()
+        .col_expr(petition::Column::LeaseUntil, Expr::val(now + LEASE))
+        .col_expr(petition::Column::LeaseToken, Expr::val(lease))
+        .filter(petition::Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(petition::Column::LeaseUntil.is_null())
+                .add(petition::Column::LeaseUntil.lt(now)),
+        )
+        .exec_with_returning(&state.db)
+        .await?;
+    Ok(taken.into_iter().next())
 }
 
 /// A petition as polled: the row before, the changes, and what to keep from this poll.
@@ -281,26 +304,24 @@ fn merged(changes: &petition::ActiveModel, before: &petition::Model) -> petition
         .unwrap_or_else(|_| before.clone())
 }
 
-/// Writes a batch of polls in one transaction; with a lease, only the rows still held under it
-/// (a batch whose lease ran out and was taken over writes nothing). Milestones seen for the
-/// first time are announced once it has committed.
-async fn write(state: &AppState, polled: Vec<Polled>, lease: Option<&str>) -> ApiResult<()> {
+/// Writes a batch of polls in one transaction, only for the rows still held under `lease` (a
+/// batch whose lease ran out and was taken over writes nothing), and lets them go. Milestones
+/// seen for the first time are announced once it has committed.
+async fn write(state: &AppState, polled: Vec<Polled>, lease: &str) -> ApiResult<()> {
     let now = state.now();
     let txn = db::begin_write(&state.db).await?;
     let mut written = Vec::with_capacity(polled.len());
     for mut poll in polled {
         let id = poll.before.id;
-        if lease.is_some() {
-            poll.changes.lease_until = Set(None);
-            poll.changes.lease_token = Set(None);
-        }
-        let mut update = petition::Entity::update_many()
+        poll.changes.lease_until = Set(None);
+        poll.changes.lease_token = Set(None);
+        let updated = petition::Entity::update_many()
             .set(poll.changes.clone())
-            .filter(petition::Column::Id.eq(id));
-        if let Some(lease) = lease {
-            update = update.filter(petition::Column::LeaseToken.eq(lease));
-        }
-        if update.exec(&txn).await?.rows_affected == 1 {
+            .filter(petition::Column::Id.eq(id))
+            .filter(petition::Column::LeaseToken.eq(lease))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 1 {
             written.push(poll);
         }
     }

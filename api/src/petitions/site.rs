@@ -72,6 +72,9 @@ pub struct Site {
     client: reqwest::Client,
     base: Url,
     pace: DefaultDirectRateLimiter,
+    /// After the site asks us to slow down (429 or 5xx with `Retry-After`), no request from
+    /// this instance goes before this time, whichever petition it is for.
+    paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Site {
@@ -91,6 +94,7 @@ impl Site {
             base: config.petitions_base_url.clone(),
             // Evenly spaced, without a burst at the start: never more than the limit in any
             // one second.
+            paused_until: std::sync::Mutex::new(None),
             pace: RateLimiter::direct(
                 Quota::per_second(config.petitions_max_rps).allow_burst(NonZeroU32::MIN),
             ),
@@ -127,6 +131,10 @@ impl Site {
         validators: &Validators,
         archived: bool,
     ) -> Result<Step, FetchError> {
+        let paused = self.paused_until.lock().ok().and_then(|until| *until);
+        if let Some(until) = paused {
+            tokio::time::sleep_until(until).await;
+        }
         self.pace.until_ready().await;
         let mut request = self
             .client
@@ -155,18 +163,30 @@ impl Site {
             StatusCode::GONE => Err(FetchError::Gone),
             StatusCode::TOO_MANY_REQUESTS => Err(FetchError::Unavailable {
                 reason: "it asked us to slow down (429)".to_owned(),
-                retry_after: retry_after(response.headers()),
+                retry_after: self.pause(response.headers()),
             }),
             status if status.is_redirection() => self.redirect(url, response.headers(), archived),
             status if status.is_server_error() => Err(FetchError::Unavailable {
                 reason: format!("it answered {}", status.as_u16()),
-                retry_after: retry_after(response.headers()),
+                retry_after: self.pause(response.headers()),
             }),
             status => Err(FetchError::Unusable(format!(
                 "an unexpected answer ({})",
                 status.as_u16()
             ))),
         }
+    }
+
+    /// Holds every request of this instance back for as long as the site asked (at most ten
+    /// seconds here, so staff tracking a petition are not kept waiting; the petition that was
+    /// refused waits the whole time through its backoff).
+    fn pause(&self, headers: &header::HeaderMap) -> Option<Duration> {
+        let asked = retry_after(headers)?;
+        let until = tokio::time::Instant::now() + asked.min(Duration::from_secs(10));
+        if let Ok(mut paused) = self.paused_until.lock() {
+            *paused = Some(paused.map_or(until, |current| current.max(until)));
+        }
+        Some(asked)
     }
 
     /// The site moves a petition from an earlier Parliament to its archived JSON address, and

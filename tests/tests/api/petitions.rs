@@ -995,3 +995,60 @@ async fn two_instances_poll_each_petition_once_between_them() {
     );
     other.stop().await;
 }
+
+#[tokio::test]
+async fn a_petition_closed_early_is_followed_into_the_archive_where_the_election_shows() {
+    let site = PetitionSite::start().await;
+    site.serve(
+        OPEN,
+        Reply::json(&open_petition(
+            700001,
+            "Let people seeking asylum work",
+            100,
+        )),
+    );
+    let app = app_on(&site, false).await;
+    let mut w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    let id = track(&app, &w.staff, &w, 700001, &[&campaign]).await;
+
+    // Parliament is dissolved: the petition closes months before its closing date.
+    let mut closed = open_petition(700001, "Let people seeking asylum work", 100);
+    closed["data"]["attributes"]["state"] = json!("closed");
+    closed["data"]["attributes"]["closing_date"] = Value::Null;
+    closed["data"]["attributes"]["closed_at"] = json!("2026-11-20T00:01:00.000Z");
+    site.serve(OPEN, Reply::json(&closed));
+    app.clock.advance(Duration::hours(2));
+    w.sign_everyone_in_again(&app).await;
+    let refreshed = refresh(&app, &w.staff, &id).await;
+    assert_eq!(refreshed["state"], "CLOSED");
+    assert!(
+        refreshed["nextCheckAt"].is_string(),
+        "still followed, below both thresholds, until it reaches the archive: {refreshed}"
+    );
+
+    // Later it moves to the archive, whose copy gives the dissolution.
+    let mut archived = closed.clone();
+    archived["data"]["type"] = json!("archived-petition");
+    archived["data"]["parliament"] = json!({ "period": "2024-2026",
+        "dissolution_at": "2026-11-20T00:01:00+00:00" });
+    site.serve(OPEN, Reply::redirect("/archived/petitions/700001.json"));
+    site.serve("/archived/petitions/700001.json", Reply::json(&archived));
+    app.clock.advance(Duration::days(1));
+    w.sign_everyone_in_again(&app).await;
+    let final_copy = refresh(&app, &w.staff, &id).await;
+    assert_eq!(final_copy["nextCheckAt"], Value::Null);
+    let petition = read(&app, None, &id).await;
+    assert_eq!(petition["closedEarlyByElection"], true);
+    assert_eq!(
+        petition["url"],
+        format!("{}/archived/petitions/700001", site.url)
+    );
+    let election = petition["milestones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["kind"] == "CLOSED_EARLY_BY_ELECTION")
+        .cloned();
+    assert_eq!(election.map(|m| m["announced"].clone()), Some(json!(true)));
+}

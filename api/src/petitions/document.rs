@@ -198,12 +198,13 @@ fn clip(text: String) -> String {
         .collect()
 }
 
-/// Links from the site are shown to people: only plain web addresses are kept.
+/// Links from the site are shown to people: only plain web addresses are kept, as the parser
+/// writes them (control characters percent-encoded).
 fn web_address(raw: String) -> Option<String> {
     url::Url::parse(&raw)
         .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https") && raw.len() <= 1_000)
-        .map(|_| raw)
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.as_str().len() <= 1_000)
+        .map(String::from)
 }
 
 fn tallies(rows: Option<Vec<RawTally>>, code: impl Fn(&RawTally) -> &Option<String>) -> Vec<Tally> {

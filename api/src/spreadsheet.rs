@@ -22,9 +22,10 @@ where
 }
 
 /// A cell that starts like a formula would run as one when the file is opened in a
-/// spreadsheet, so it is prefixed with an apostrophe.
+/// spreadsheet, so it is prefixed with an apostrophe (and so is one that starts with an
+/// apostrophe, which a spreadsheet would otherwise swallow).
 fn spreadsheet_safe(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
         format!("'{cell}")
     } else {
         cell.to_owned()
@@ -37,7 +38,7 @@ mod tests {
 
     #[test]
     fn cells_that_a_spreadsheet_would_run_are_defused() {
-        for formula in ["=1+1", "+44 161", "-2", "@SUM(A1)", "\tx", "\rx"] {
+        for formula in ["=1+1", "+44 161", "-2", "@SUM(A1)", "\tx", "\rx", "'quoted"] {
             assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
         }
         for plain in ["Amina", "amina@example.org", "", "1+1"] {

@@ -89,9 +89,9 @@ pub async fn import(
     if let Some(region_id) = region_id {
         regions::existing(db, "regionId", region_id).await?;
     }
-    let rows = read_rows(csv)?;
+    let (rows, present) = read_rows(csv)?;
     let existing = matching_partners(db, &rows).await?;
-    let mut plan = plan(&rows, &existing, region_id);
+    let mut plan = plan(&rows, &existing, region_id, &present);
     if dry_run {
         return Ok(plan.into_iter().map(|(line, _)| line).collect());
     }
@@ -127,6 +127,9 @@ pub async fn export(
     region_id: Option<i64>,
 ) -> ApiResult<(String, usize)> {
     check_allowed(actor, region_id)?;
+    if let Some(region_id) = region_id {
+        regions::existing(db, "regionId", region_id).await?;
+    }
     let in_region = match region_id {
         Some(region_id) => partner::Column::RegionId.eq(region_id),
         None => partner::Column::RegionId.is_null(),
@@ -170,9 +173,12 @@ struct Row {
     checked: Result<NewPartner, String>,
 }
 
+/// The columns a file has: a matched partner's other fields are left as they are.
+type Present = std::collections::BTreeSet<&'static str>;
+
 /// Reads the file: a header naming known columns (`name` among them), then at most
 /// [`MAX_ROWS`] rows.
-fn read_rows(csv: &str) -> ApiResult<Vec<Row>> {
+fn read_rows(csv: &str) -> ApiResult<(Vec<Row>, Present)> {
     if csv.contains('\u{FFFD}') || csv.contains('\0') {
         return Err(ApiError::bad_input(
             FIELD,
@@ -197,10 +203,16 @@ fn read_rows(csv: &str) -> ApiResult<Vec<Row>> {
                 format!("at most {MAX_ROWS} rows at a time"),
             ));
         }
-        let line = index as u64 + 2;
-        let record = record.map_err(|_| {
+        let record = record.map_err(|error| {
+            let line = error
+                .position()
+                .map_or(index as u64 + 2, csv::Position::line);
             ApiError::bad_input(FIELD, format!("line {line} is not well-formed CSV"))
         })?;
+        // The line in the file (a quoted cell may span lines).
+        let line = record
+            .position()
+            .map_or(index as u64 + 2, csv::Position::line);
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -210,13 +222,18 @@ fn read_rows(csv: &str) -> ApiResult<Vec<Row>> {
                 .and_then(|index| record.get(*index))
                 .unwrap_or_default()
         };
+        let checked = if record.len() > header.len() {
+            Err("has more cells than the header (a comma inside a cell needs quotes)".to_owned())
+        } else {
+            fields(&cell).and_then(|fields| fields.check(None).map_err(reason))
+        };
         rows.push(Row {
             line,
             name: cell("name").chars().take(200).collect(),
-            checked: fields(&cell).and_then(|fields| fields.check(None).map_err(reason)),
+            checked,
         });
     }
-    Ok(rows)
+    Ok((rows, columns.keys().copied().collect()))
 }
 
 /// Why a row's field was refused, naming the field.
@@ -295,13 +312,13 @@ fn fields<'a>(cell: &dyn Fn(&str) -> &'a str) -> Result<PartnerFields, String> {
     })
 }
 
-/// A cell as meant: an apostrophe put before a formula character (by our exports, or by
-/// someone typing in a spreadsheet) says it is text, and is dropped. `None`: a bare formula.
-/// A phone number may start with `+`.
+/// A cell as meant: an apostrophe put before a formula character or another apostrophe (by
+/// our exports, or by someone typing in a spreadsheet) says it is text, and is dropped.
+/// `None`: a bare formula. A phone number may start with `+`.
 fn undefused(cell: &str, phone: bool) -> Option<&str> {
     let formula = |text: &str| text.starts_with(['=', '+', '-', '@']);
     match cell.strip_prefix('\'') {
-        Some(rest) if formula(rest) => Some(rest),
+        Some(rest) if formula(rest) || rest.starts_with('\'') => Some(rest),
         _ if phone && cell.starts_with('+') && !cell[1..].starts_with(['=', '+', '-', '@']) => {
             Some(cell)
         }
@@ -390,8 +407,9 @@ fn plan(
     rows: &[Row],
     existing: &[partner::Model],
     region_id: Option<i64>,
+    present: &Present,
 ) -> Vec<(ReportLine, Option<Write>)> {
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen = Seen::default();
     rows.iter()
         .map(|row| {
             let mut line = ReportLine {
@@ -401,7 +419,7 @@ fn plan(
                 partner_id: None,
                 reason: None,
             };
-            let write = match decide(row, existing, region_id, &mut seen) {
+            let write = match decide(row, existing, region_id, present, &mut seen) {
                 Ok((outcome, partner_id, write)) => {
                     line.outcome = outcome;
                     line.partner_id = partner_id;
@@ -419,19 +437,30 @@ fn plan(
 
 type Decision = (Outcome, Option<i64>, Option<Write>);
 
+/// The lines that named each organisation so far, by name and by the partner they matched.
+#[derive(Default)]
+struct Seen {
+    names: HashMap<String, u64>,
+    partners: HashMap<i64, u64>,
+}
+
 fn decide(
     row: &Row,
     existing: &[partner::Model],
     region_id: Option<i64>,
-    seen: &mut HashMap<String, u64>,
+    present: &Present,
+    seen: &mut Seen,
 ) -> Result<Decision, String> {
     let new = row.checked.clone()?;
     let key = input::name_key(&new.name);
-    if let Some(first) = seen.insert(key.clone(), row.line) {
+    if let Some(first) = seen.names.insert(key.clone(), row.line) {
         return Err(format!("the same organisation as line {first}"));
     }
+    // Without a town column, a name alone identifies the organisation.
     let same_town = |partner: &partner::Model| {
-        partner.town.as_deref().map(str::to_lowercase) == new.town.as_deref().map(str::to_lowercase)
+        !present.contains("town")
+            || partner.town.as_deref().map(str::to_lowercase)
+                == new.town.as_deref().map(str::to_lowercase)
     };
     let matched = existing
         .iter()
@@ -453,7 +482,16 @@ fn decide(
     if current.region_id != region_id {
         return Err("matches an organisation of another region".to_owned());
     }
-    let changes = changes(current, new);
+    if let Some(first) = seen.partners.insert(current.id, row.line) {
+        return Err(format!("the same organisation as line {first}"));
+    }
+    let renamed_onto_another = existing
+        .iter()
+        .any(|partner| partner.name_key == key && partner.id != current.id);
+    if renamed_onto_another {
+        return Err("another organisation in the directory has this name".to_owned());
+    }
+    let changes = changes(current, new, present);
     if changes.changed_fields().is_empty() {
         return Ok((Outcome::Unchanged, Some(current.id), None));
     }
@@ -464,22 +502,24 @@ fn decide(
     ))
 }
 
-/// The fields a row changes on a partner.
-fn changes(current: &partner::Model, new: NewPartner) -> PartnerChanges {
-    fn differs<T: PartialEq>(current: &T, new: T) -> Option<T> {
-        (*current != new).then_some(new)
-    }
+/// The fields a row changes on a partner: only those of columns the file has.
+fn changes(current: &partner::Model, new: NewPartner, present: &Present) -> PartnerChanges {
+    let differs = |column: &str, same: bool| present.contains(column) && !same;
     PartnerChanges {
-        name: differs(&current.name, new.name),
-        kind: differs(&current.kind, new.kind),
+        name: differs("name", current.name == new.name).then_some(new.name),
+        kind: differs("kind", current.kind == new.kind).then_some(new.kind),
         region_id: None,
-        town: differs(&current.town, new.town),
-        website: differs(&current.website, new.website),
-        description: differs(&current.description, new.description),
-        status: differs(&current.status, new.status),
-        contact_name: differs(&current.contact_name, new.contact_name),
-        contact_email: differs(&current.contact_email, new.contact_email),
-        contact_phone: differs(&current.contact_phone, new.contact_phone),
+        town: differs("town", current.town == new.town).then_some(new.town),
+        website: differs("website", current.website == new.website).then_some(new.website),
+        description: differs("description", current.description == new.description)
+            .then_some(new.description),
+        status: differs("status", current.status == new.status).then_some(new.status),
+        contact_name: differs("contact_name", current.contact_name == new.contact_name)
+            .then_some(new.contact_name),
+        contact_email: differs("contact_email", current.contact_email == new.contact_email)
+            .then_some(new.contact_email),
+        contact_phone: differs("contact_phone", current.contact_phone == new.contact_phone)
+            .then_some(new.contact_phone),
     }
 }
 

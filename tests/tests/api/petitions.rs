@@ -75,6 +75,24 @@ pub async fn track(
         .to_owned()
 }
 
+/// The fake site serving open petition 700001 with 100 signatures, a server on it (polling or
+/// not), the world, and the petition tracked by the North West staff.
+async fn tracked_open_petition(polling: bool) -> (PetitionSite, TestApp, World, String) {
+    let site = PetitionSite::start().await;
+    site.serve(
+        OPEN,
+        Reply::json(&open_petition(
+            700001,
+            "Let people seeking asylum work",
+            100,
+        )),
+    );
+    let app = app_on(&site, polling).await;
+    let w = world(&app).await;
+    let id = track(&app, &w.staff, &w, 700001, &[]).await;
+    (site, app, w, id)
+}
+
 fn kinds(petition: &Value) -> BTreeSet<String> {
     petition["milestones"]
         .as_array()
@@ -550,18 +568,7 @@ async fn milestones_are_recorded_once_pushed_live_and_drafted_for_staff() {
 
 #[tokio::test]
 async fn the_poller_follows_open_petitions_politely() {
-    let site = PetitionSite::start().await;
-    site.serve(
-        OPEN,
-        Reply::json(&open_petition(
-            700001,
-            "Let people seeking asylum work",
-            100,
-        )),
-    );
-    let app = app_on(&site, true).await;
-    let w = world(&app).await;
-    let id = track(&app, &w.staff, &w, 700001, &[]).await;
+    let (site, app, _, id) = tracked_open_petition(true).await;
     site.serve(OPEN_COUNT, Reply::json(&count_document(150)));
 
     // Five minutes on, the cheap count is read.
@@ -625,18 +632,7 @@ async fn wait_for_count(app: &TestApp, id: &str, count: i64) {
 
 #[tokio::test]
 async fn whatever_the_site_sends_the_last_good_copy_and_its_history_stay() {
-    let site = PetitionSite::start().await;
-    site.serve(
-        OPEN,
-        Reply::json(&open_petition(
-            700001,
-            "Let people seeking asylum work",
-            100,
-        )),
-    );
-    let app = app_on(&site, false).await;
-    let w = world(&app).await;
-    let id = track(&app, &w.staff, &w, 700001, &[]).await;
+    let (site, app, w, id) = tracked_open_petition(false).await;
     let now = app.state.now();
 
     let failures: Vec<(Reply, &str)> = vec![
@@ -711,18 +707,7 @@ async fn whatever_the_site_sends_the_last_good_copy_and_its_history_stay() {
 
 #[tokio::test]
 async fn partners_say_they_promote_a_petition_and_their_page_shows_it() {
-    let site = PetitionSite::start().await;
-    site.serve(
-        OPEN,
-        Reply::json(&open_petition(
-            700001,
-            "Let people seeking asylum work",
-            100,
-        )),
-    );
-    let app = app_on(&site, false).await;
-    let w = world(&app).await;
-    let id = track(&app, &w.staff, &w, 700001, &[]).await;
+    let (_site, app, w, id) = tracked_open_petition(false).await;
     let member = &w.members[0];
     let promoted = app
         .ok(

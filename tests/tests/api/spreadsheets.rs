@@ -200,3 +200,59 @@ async fn files_that_cannot_be_read_are_refused_whole() {
     let partners = app.ok(token, PARTNERS, json!({ "r": w.north_west })).await;
     assert_eq!(partners["partners"]["totalCount"], 3, "nothing written");
 }
+
+#[tokio::test]
+async fn a_file_with_fewer_columns_changes_only_those_and_names_each_organisation_once() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let token = Some(w.staff.access_token.as_str());
+    let full = "name,town,website,contact_email\nOldham Refugee Support,Oldham,https://oldham.example.org,ada@oldham.example.org\n";
+    app.ok(
+        token,
+        IMPORT,
+        json!({ "r": w.north_west, "csv": full, "dry": false }),
+    )
+    .await;
+
+    let statuses = "name,status\nOldham Refugee Support,LAPSED\n";
+    let lapsed = app
+        .ok(
+            token,
+            IMPORT,
+            json!({ "r": w.north_west, "csv": statuses, "dry": false }),
+        )
+        .await["importPartners"]
+        .clone();
+    assert_eq!(lapsed["updated"], 1, "{lapsed}");
+    let partners = app.ok(token, PARTNERS, json!({ "r": w.north_west })).await;
+    let oldham = partners["partners"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|edge| edge["node"].clone())
+        .find(|node| node["name"] == "Oldham Refugee Support")
+        .expect("Oldham");
+    assert_eq!(oldham["status"], "LAPSED");
+    assert_eq!(
+        oldham["town"], "Oldham",
+        "columns the file lacks are left as they were"
+    );
+    assert_eq!(oldham["contactEmail"], "ada@oldham.example.org");
+
+    // Two rows that reach one organisation (by website, then by name) update it once.
+    let twice = "name,website\nOldham RS,https://oldham.example.org\nOldham Refugee Support,https://oldham.example.org\n";
+    let report = app
+        .ok(token, IMPORT, json!({ "r": w.north_west, "csv": twice }))
+        .await["importPartners"]
+        .clone();
+    let rows = outcomes(&report);
+    assert_eq!(rows[0].1, "UPDATED", "{report}");
+    assert_eq!(rows[1].1, "SKIPPED", "{report}");
+    assert!(
+        rows[1]
+            .2
+            .as_deref()
+            .is_some_and(|reason| reason.contains("line 2")),
+        "{report}"
+    );
+}

@@ -146,6 +146,30 @@ pub struct Settings {
     /// Requests per second one instance may send the petitions site.
     #[arg(long, env = "PETITIONS_MAX_RPS", default_value = "1", global = true)]
     pub petitions_max_rps: NonZeroU32,
+    /// The bearer token `GET /metrics` asks for. Metrics are served when this or METRICS_ADDR
+    /// is set; with METRICS_ADDR too, that address asks for it as well.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+    /// A separate address serving only `GET /metrics` (for example a private interface),
+    /// instead of the API's address.
+    #[arg(long, env = "METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+    /// `text` for people, `json` for one JSON object per line.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// A secret setting (the signing secret, the SMTP URL with its password); never printed.
@@ -196,6 +220,8 @@ pub struct Config {
     pub petitions_poll_interval: Duration,
     pub petitions_poll: bool,
     pub petitions_max_rps: NonZeroU32,
+    pub metrics_token: Option<Secret>,
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Config {
@@ -246,6 +272,10 @@ impl Config {
                 settings.request_timeout_seconds.get().into(),
             ),
             smtp_url: settings.smtp_url.map(|url| Secret(url.into_bytes())),
+            metrics_token: settings
+                .metrics_token
+                .map(|token| Secret(token.into_bytes())),
+            metrics_addr: settings.metrics_addr,
             mail_from: settings.mail_from,
             mail_worker: settings.mail_worker,
             mail_concurrency: settings.mail_concurrency.into(),
@@ -266,6 +296,11 @@ impl Config {
             url.query_pairs_mut().extend_pairs(query);
         }
         url.into()
+    }
+
+    /// Metrics are recorded and served when the operator has said where or to whom.
+    pub fn serves_metrics(&self) -> bool {
+        self.metrics_token.is_some() || self.metrics_addr.is_some()
     }
 }
 

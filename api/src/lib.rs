@@ -17,7 +17,9 @@ pub mod graphql;
 pub mod http;
 pub mod input;
 pub mod joint_actions;
+pub mod logging;
 pub mod mailing;
+pub mod monitoring;
 pub mod partners;
 pub mod petitions;
 pub mod policy_updates;
@@ -33,6 +35,7 @@ pub mod training;
 use std::{future::Future, sync::Arc};
 
 use futures_util::StreamExt;
+use poem::EndpointExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -51,23 +54,38 @@ pub async fn prepare(
     Ok(AppState::new(config, db, clock, regions, petition_site))
 }
 
-/// A server bound to its address and ready to run.
+/// A server bound to its address (and to METRICS_ADDR, when set) and ready to run.
 pub struct Started {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: AppState,
 }
 
-/// Binds the address in the settings.
+/// Binds the addresses in the settings.
 pub async fn start(state: AppState) -> std::io::Result<Started> {
     let listener = TcpListener::bind(state.config.bind_addr).await?;
-    Ok(Started { listener, state })
+    start_with(state, listener).await
 }
 
 /// Serves on a socket bound already (tests bind port 0 first, to know the address).
-pub fn start_on(state: AppState, listener: std::net::TcpListener) -> std::io::Result<Started> {
+pub async fn start_on(
+    state: AppState,
+    listener: std::net::TcpListener,
+) -> std::io::Result<Started> {
     listener.set_nonblocking(true)?;
-    let listener = TcpListener::from_std(listener)?;
-    Ok(Started { listener, state })
+    start_with(state, TcpListener::from_std(listener)?).await
+}
+
+async fn start_with(state: AppState, listener: TcpListener) -> std::io::Result<Started> {
+    let metrics_listener = match state.config.metrics_addr {
+        Some(address) => Some(TcpListener::bind(address).await?),
+        None => None,
+    };
+    Ok(Started {
+        listener,
+        metrics_listener,
+        state,
+    })
 }
 
 impl Started {
@@ -87,28 +105,28 @@ impl Started {
         let announcer = tokio::spawn(run_when_due(
             self.state.clone(),
             stopping.clone(),
-            "announcing scheduled policy updates",
+            "policy_update_announcer",
             |event| matches!(event, events::Event::UpdateScheduled),
             |state| async move { policy_updates::announce_due(&state).await },
         ));
         let reminders = tokio::spawn(run_when_due(
             self.state.clone(),
             stopping.clone(),
-            "inviting signatories to reassess",
+            "reassessment_reminders",
             |event| matches!(event, events::Event::ReassessmentScheduled),
             |state| async move { principles::reminders::invite_due(&state).await },
         ));
         let training_reminders = tokio::spawn(run_when_due(
             self.state.clone(),
             stopping.clone(),
-            "reminding attendees of tomorrow's training and completing ended sessions",
+            "training_reminders",
             |event| matches!(event, events::Event::TrainingScheduled),
             |state| async move { training::reminders::run_due(&state).await },
         ));
         let retention = tokio::spawn(run_when_due(
             self.state.clone(),
             stopping.clone(),
-            "deleting unconfirmed requests",
+            "retention",
             |_| false,
             |state| async move { retention::forget_unconfirmed(&state).await },
         ));
@@ -116,7 +134,7 @@ impl Started {
             tokio::spawn(run_when_due(
                 self.state.clone(),
                 stopping.clone(),
-                "polling tracked petitions",
+                "petition_poller",
                 |event| matches!(event, events::Event::PetitionsTracked),
                 |state| async move { petitions::poller::run_due(&state).await },
             ))
@@ -130,6 +148,11 @@ impl Started {
                 stopping.clone(),
             ))
         });
+        let metrics = tokio::spawn(metrics_server(
+            self.state.clone(),
+            self.metrics_listener,
+            stopping.clone(),
+        ));
         let schema = graphql::build_schema(self.state.clone());
         let limits = http::ServerLimits {
             max_connections: self.state.config.max_connections,
@@ -150,6 +173,7 @@ impl Started {
         let _ = reminders.await;
         let _ = training_reminders.await;
         let _ = retention.await;
+        let _ = metrics.await;
         if let Some(poller) = petition_poller {
             let _ = poller.await;
         }
@@ -160,7 +184,47 @@ impl Started {
     }
 }
 
-/// A background job that does what is due, then rests until the next thing falls due (the time
+/// Keeps the metrics recorder compact and, with METRICS_ADDR, serves `/metrics` there, until
+/// `stopping`.
+async fn metrics_server(
+    state: AppState,
+    listener: Option<TcpListener>,
+    stopping: CancellationToken,
+) -> std::io::Result<()> {
+    let Some(handle) = state.metrics.clone() else {
+        return Ok(());
+    };
+    let upkeep = async {
+        loop {
+            tokio::time::sleep(monitoring::UPKEEP_EVERY).await;
+            handle.run_upkeep();
+        }
+    };
+    let serving = async {
+        match listener {
+            Some(listener) => {
+                let limits = http::ServerLimits {
+                    max_connections: state.config.max_connections,
+                    request_timeout: state.config.request_timeout,
+                };
+                let app = poem::Route::new()
+                    .at("/metrics", poem::get(monitoring::scrape))
+                    .data(state.clone());
+                http::serve(listener, app, limits, stopping.cancelled()).await
+            }
+            None => {
+                stopping.cancelled().await;
+                Ok(())
+            }
+        }
+    };
+    tokio::select! {
+        () = upkeep => Ok(()),
+        served = serving => served,
+    }
+}
+
+/// A background job (named `job` in logs and metrics) that does what is due, then rests until the next thing falls due (the time
 /// each round returns), until `wakes_it` matches an event from any instance (new work was
 /// scheduled), or until `stopping`.
 async fn run_when_due<F, Fut>(
@@ -180,10 +244,16 @@ async fn run_when_due<F, Fut>(
             .filter(move |event| std::future::ready(wakes_it(event))),
     );
     loop {
-        let next = round(state.clone()).await.unwrap_or_else(|error| {
-            tracing::warn!(%error, job, "a background round failed; retrying soon");
-            Some(state.now() + chrono::Duration::seconds(5))
-        });
+        let next = match round(state.clone()).await {
+            Ok(next) => {
+                monitoring::worker_ran(job, state.now());
+                next
+            }
+            Err(error) => {
+                tracing::warn!(%error, job, "a background round failed; retrying soon");
+                Some(state.now() + chrono::Duration::seconds(5))
+            }
+        };
         if clock::idle_until(&state, next, woken.next(), &stopping).await {
             return;
         }

@@ -11,7 +11,6 @@ use api::{
     input::{EmailAddress, Password},
 };
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -47,14 +46,13 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        // Colour codes only for a person at a terminal, never in files or log collectors.
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
     let cli = Cli::parse();
+    // Colour codes only for a person at a terminal, never in files or log collectors.
+    api::logging::init(
+        cli.settings.log_format,
+        std::io::stdout,
+        std::io::stdout().is_terminal(),
+    );
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::ExportSchema = command {
         print!("{}", api::graphql::sdl());

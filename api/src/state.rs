@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use entities::region;
+use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -33,6 +34,8 @@ pub struct AppState {
     pub regions: Arc<Vec<region::Model>>,
     /// The petitions site, paced for this instance.
     pub petition_site: Arc<Site>,
+    /// Where metrics are recorded, when the operator asked for them.
+    pub metrics: Option<PrometheusHandle>,
 }
 
 impl AppState {
@@ -47,6 +50,10 @@ impl AppState {
             &config.jwt_secret,
             config.access_token_ttl,
         ));
+        let metrics = config
+            .serves_metrics()
+            .then(crate::monitoring::recorder)
+            .flatten();
         Self {
             events: Events::new(db.clone()),
             link_keys: Arc::new(LinkKeys::derive(&config.link_secret)),
@@ -59,6 +66,7 @@ impl AppState {
             access_tokens,
             regions: Arc::new(regions),
             petition_site: Arc::new(petition_site),
+            metrics,
         }
     }
 

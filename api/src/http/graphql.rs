@@ -3,17 +3,14 @@
 
 use async_graphql::{
     ServerError, Value,
-    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+    http::ALL_WEBSOCKET_PROTOCOLS,
     parser::types::{DocumentOperations, OperationType},
 };
 use async_graphql_poem::GraphQLProtocol;
 use poem::{
     Body, IntoResponse, Request, Response, handler,
     http::{Method, StatusCode, header},
-    web::{
-        Html,
-        websocket::{WebSocket, WebSocketConfig},
-    },
+    web::websocket::{WebSocket, WebSocketConfig},
 };
 
 use crate::{
@@ -84,7 +81,7 @@ pub async fn query(
 
 async fn answer(request: &Request, body: Body, schema: &AppSchema, state: &AppState) -> Response {
     if wants_graphiql(request) {
-        return Html(graphiql()).into_response();
+        return super::explorer::page();
     }
     let Some(format) = Format::negotiate(request.header(header::ACCEPT)) else {
         return plain_error(
@@ -127,7 +124,10 @@ async fn answer(request: &Request, body: Body, schema: &AppSchema, state: &AppSt
         Err(error) => return refuse_credentials(format, error),
     };
     let graphql_request = graphql_request.data(viewer).data(client_of(request, state));
+    let operation = graphql_request.operation_name.clone();
+    let started = std::time::Instant::now();
     let response = schema.execute(graphql_request).await;
+    crate::monitoring::graphql_request(operation.as_deref(), outcome(&response), started.elapsed());
     let status = if format == Format::GraphqlResponse && is_request_error(&response) {
         StatusCode::BAD_REQUEST
     } else {
@@ -145,14 +145,6 @@ fn wants_graphiql(request: &Request) -> bool {
         && request
             .header(header::ACCEPT)
             .is_some_and(|accept| accept.contains("text/html"))
-}
-
-fn graphiql() -> String {
-    GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .title("Partner network API")
-        .finish()
 }
 
 /// Reads a GraphQL request from the query string (GET) or a JSON body (POST).
@@ -272,6 +264,21 @@ fn refuse_credentials(format: Format, error: ApiError) -> Response {
 }
 
 /// A request error (the document did not parse or validate, or a limit was hit): nothing ran.
+/// `ok`, or the code of the first error (codes are the API's own short list).
+fn outcome(response: &async_graphql::Response) -> &str {
+    response.errors.first().map_or("ok", |error| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .and_then(|code| match code {
+                Value::String(code) => Some(code.as_str()),
+                _ => None,
+            })
+            .unwrap_or("error")
+    })
+}
+
 fn is_request_error(response: &async_graphql::Response) -> bool {
     response.data == Value::Null
         && !response.errors.is_empty()
@@ -329,10 +336,12 @@ pub async fn websocket(
     websocket
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .config(limits)
-        .on_upgrade(move |stream| {
+        .on_upgrade(move |stream| async move {
+            let _open = crate::monitoring::websocket_opened();
             crate::db::for_request(super::socket::serve(
                 stream, schema, state, protocol.0, client,
             ))
+            .await
         })
 }
 

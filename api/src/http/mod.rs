@@ -1,6 +1,7 @@
 //! HTTP routes: the GraphQL endpoint and its websocket, health checks, and the small pages that
 //! links in messages open.
 
+mod explorer;
 mod feeds;
 mod graphql;
 mod pages;
@@ -18,17 +19,19 @@ use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
     error::ReadBodyError,
     get, handler,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode},
     post,
     web::{Data, Json},
 };
+use rand::RngExt;
 use serde_json::json;
+use tracing::Instrument;
 
 use crate::{graphql::AppSchema, state::AppState};
 
 pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
     let max_body_bytes = state.config.max_body_bytes;
-    Route::new()
+    let mut route = Route::new()
         .at("/graphql", get(graphql::query).post(graphql::query))
         .at("/graphql/ws", get(graphql::websocket))
         .at("/health", get(health))
@@ -84,31 +87,67 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
         )
         .at("/ready", get(ready))
         .at("/assets/page.css", get(safety::page_css))
+        .at("/explorer/:hash/:name", get(explorer::file))
         .at(
             "/invitations/accept",
             get(pages::invitation_form).post(pages::accept_invitation),
-        )
+        );
+    // With METRICS_ADDR, metrics are served there only.
+    if state.config.metrics_addr.is_none() {
+        route = route.at("/metrics", get(crate::monitoring::scrape));
+    }
+    route
         .data(schema)
         .data(state)
         .around(move |endpoint, request| limit_body(endpoint, request, max_body_bytes))
         .around(safety::with_safety_headers)
-        .around(|endpoint, request| async move {
-            // Logs the path only: query strings may carry tokens.
-            let (method, path, started) = (
-                request.method().clone(),
-                request.uri().path().to_owned(),
-                Instant::now(),
-            );
-            let response = endpoint.get_response(request).await;
-            tracing::info!(
-                %method,
-                %path,
-                status = response.status().as_u16(),
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "request"
-            );
-            Ok(response)
-        })
+        .around(log_request)
+}
+
+/// The header carrying a request's id, in the response (and accepted from a proxy in front).
+const REQUEST_ID: &str = "x-request-id";
+
+/// Logs each request (its path only: query strings may carry tokens) under an id that every
+/// log line of the request carries and the response returns in `x-request-id`.
+async fn log_request<E: Endpoint>(endpoint: Arc<E>, request: Request) -> poem::Result<Response> {
+    let id = request
+        .header(REQUEST_ID)
+        .filter(|id| is_plain_id(id))
+        .map_or_else(new_request_id, str::to_owned);
+    let (method, path, started) = (
+        request.method().clone(),
+        request.uri().path().to_owned(),
+        Instant::now(),
+    );
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = endpoint.get_response(request).instrument(span).await;
+    let status = response.status().as_u16();
+    tracing::info!(
+        request_id = %id,
+        %method,
+        %path,
+        status,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    crate::monitoring::http_request(status, started.elapsed());
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(response)
+}
+
+/// An id from outside is kept only when it is short and plain, so it cannot forge log lines.
+fn is_plain_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+fn new_request_id() -> String {
+    let bytes: [u8; 12] = rand::rng().random();
+    hex::encode(bytes)
 }
 
 /// Every route reads at most `max` bytes of body (the form pages too, not only GraphQL):

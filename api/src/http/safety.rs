@@ -16,9 +16,6 @@ const PAGE_CSS: &str = include_str!("../../assets/page.css");
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; form-action 'self'; \
                            base-uri 'none'; frame-ancestors 'none'";
 
-/// GraphiQL still loads its scripts from a CDN; it gets every other protection.
-const EXPLORER_POLICY: &str = "frame-ancestors 'none'";
-
 /// `GET /assets/page.css`
 #[handler]
 pub fn page_css() -> Response {
@@ -55,7 +52,7 @@ pub async fn with_safety_headers<E: Endpoint>(
     );
     if html {
         let policy = if explorer {
-            EXPLORER_POLICY
+            super::explorer::EXPLORER_POLICY
         } else {
             PAGE_POLICY
         };

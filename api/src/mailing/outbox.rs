@@ -457,6 +457,7 @@ pub async fn run_worker(state: AppState, mailer: Mailer, stopping: CancellationT
                 }
             }
         }
+        crate::monitoring::worker_ran("mail_sender", state.now());
         let next = next_due(&state).await.unwrap_or_else(|error| {
             tracing::warn!(%error, "could not tell when mail is next due");
             Some(state.now() + Duration::seconds(5))
@@ -684,6 +685,7 @@ async fn mark_sent(state: &AppState, lease: &str, ids: &[i64]) -> ApiResult<()> 
         .filter(held(lease))
         .exec(&state.db)
         .await?;
+    crate::monitoring::emails("sent", ids.len());
     Ok(())
 }
 
@@ -708,7 +710,14 @@ async fn mark_failed(
         let backoff = FIRST_RETRY * 2i32.pow(u32::try_from(attempts - 1).unwrap_or_default());
         (MailStatus::Pending, now + backoff)
     };
-    tracing::warn!(attempts, ?status, %error, "an email was not sent");
+    let reason = crate::logging::without_addresses(error);
+    tracing::warn!(attempts, ?status, %reason, "an email was not sent");
+    let outcome = if status == MailStatus::Dead {
+        "dead"
+    } else {
+        "failed"
+    };
+    crate::monitoring::emails(outcome, ids.len());
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::val(status.to_value()))
         .col_expr(outbox::Column::NextAttemptAt, Expr::val(next))

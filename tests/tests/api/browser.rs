@@ -60,6 +60,30 @@ async fn start_driver() -> Option<Driver> {
     panic!("chromedriver did not answer");
 }
 
+/// A headless Chromium that can reach this machine only: every other host is unknown to it,
+/// and anything it would still try to fetch goes to a proxy that does not exist.
+async fn open_browser(driver: &Driver) -> fantoccini::Client {
+    // Two TLS backends are linked in (the database driver's and the WebDriver client's), so
+    // the process must be told which one to use.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({ "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update",
+                         "--no-first-run", "--disable-sync",
+                         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                         "--proxy-server=http://127.0.0.1:9"] }),
+    );
+    ClientBuilder::rustls()
+        .expect("a TLS setup")
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
 /// The confirmation link in the first email to `address`, read as the raw `.eml` file.
 async fn confirmation_link(app: &TestApp, address: &str) -> String {
     for _ in 0..100 {
@@ -105,21 +129,7 @@ async fn a_browser_confirms_by_pressing_the_button_and_a_plain_visit_does_not() 
     .await;
     let link = confirmation_link(&app, "browser@example.org").await;
 
-    // Two TLS backends are linked in (the database driver's and the WebDriver client's), so
-    // the process must be told which one to use.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({ "binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
-    );
-    let browser = ClientBuilder::rustls()
-        .expect("a TLS setup")
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a browser session");
+    let browser = open_browser(&driver).await;
     browser.goto(&link).await.expect("the page opens");
     let heading = browser
         .find(Locator::Css("h1"))
@@ -170,4 +180,101 @@ async fn pending_count(app: &TestApp) -> u64 {
         .count(&app.state.db)
         .await
         .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_explorer_runs_a_query_with_nothing_but_the_server_reachable() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let browser = open_browser(&driver).await;
+    browser
+        .goto(&app.url("/graphql"))
+        .await
+        .expect("the page opens");
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(".graphiql-query-editor .CodeMirror"))
+        .await
+        .expect("GraphiQL's editor appears");
+
+    browser
+        .execute(
+            "document.querySelector('.graphiql-query-editor .CodeMirror')\
+               .CodeMirror.setValue('{ regions { name } }');",
+            vec![],
+        )
+        .await
+        .expect("the query is typed in");
+    browser
+        .find(Locator::Css(".graphiql-execute-button"))
+        .await
+        .expect("the run button")
+        .click()
+        .await
+        .expect("pressed");
+    let mut answer = String::new();
+    for _ in 0..100 {
+        answer = browser
+            .execute(
+                "const view = document.querySelector('.graphiql-response .CodeMirror');\
+                 return view ? view.CodeMirror.getValue() : '';",
+                vec![],
+            )
+            .await
+            .expect("the answer pane is read")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if answer.contains("Wales") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("the answer is JSON");
+    let names = answer["data"]["regions"].as_array().expect("regions").len();
+    assert_eq!(names, 6, "the six nations and regions are listed: {answer}");
+
+    let origin = app.url("/");
+    let loaded = browser
+        .execute(
+            "return performance.getEntriesByType('resource').map(entry => entry.name);",
+            vec![],
+        )
+        .await
+        .expect("the page's requests are read");
+    let loaded: Vec<String> = serde_json::from_value(loaded).expect("a list of addresses");
+    assert!(
+        loaded
+            .iter()
+            .any(|address| address.ends_with("/graphiql.min.js")),
+        "GraphiQL came from the server: {loaded:?}"
+    );
+    let elsewhere: Vec<&String> = loaded
+        .iter()
+        .filter(|address| !address.starts_with(&origin))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "requests left the server: {elsewhere:?}"
+    );
+
+    // GraphiQL runs subscriptions over /graphql/ws: the page's policy lets it open one.
+    let socket = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             try {\
+               const socket = new WebSocket(\
+                 location.origin.replace('http', 'ws') + '/graphql/ws', 'graphql-transport-ws');\
+               socket.onopen = () => { socket.close(); done('open'); };\
+               socket.onerror = () => done('refused');\
+             } catch (error) { done('blocked: ' + error); }",
+            vec![],
+        )
+        .await
+        .expect("the socket is tried");
+    assert_eq!(socket, json!("open"), "the explorer may open its websocket");
+    browser.close().await.expect("closed");
 }

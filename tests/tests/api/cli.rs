@@ -12,8 +12,29 @@ use tests::TestApp;
 pub(crate) fn binary() -> &'static std::path::Path {
     static BUILT: OnceLock<std::path::PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "api", "--bin", "api"])
+        let mut cargo = Command::new(env!("CARGO"));
+        // The variables Cargo set for this test process describe the `tests` package; passed
+        // on, build scripts that watch them would see a change and rebuild half the tree.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_TARGET_TMPDIR",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+                || name == "CARGO_PRIMARY_PACKAGE"
+            {
+                cargo.env_remove(name.as_ref());
+            }
+        }
+        let status = cargo
+            // The whole workspace's features, as the test build has them: otherwise this
+            // build and the next test build would each recompile what the other changed.
+            .args(["build", "--quiet", "--workspace", "--bin", "api"])
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .status()
             .expect("cargo runs");

@@ -227,7 +227,7 @@ async fn bodies_that_are_not_graphql_requests_are_refused() {
 }
 
 #[tokio::test]
-async fn browsers_get_graphiql() {
+async fn browsers_get_graphiql_from_the_server_itself() {
     let app = TestApp::spawn().await;
     let page = app
         .client
@@ -238,8 +238,37 @@ async fn browsers_get_graphiql() {
         .expect("answer");
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");
-    assert!(html.contains("graphiql"), "GraphiQL page");
-    assert!(html.contains("/graphql/ws"));
+    assert!(html.contains("data-subscriptions=\"/graphql/ws\""));
+    let files: Vec<&str> = html
+        .split('"')
+        .filter(|part| part.starts_with("/explorer/"))
+        .collect();
+    assert_eq!(files.len(), 6, "two stylesheets and four scripts: {html}");
+    assert!(
+        !html.contains("//cdn") && !html.contains("https://"),
+        "no outside address"
+    );
+    for file in files {
+        let answer = app.client.get(app.url(file)).send().await.expect("a file");
+        assert_eq!(answer.status(), 200, "{file}");
+        assert_eq!(
+            answer.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{file} is kept by its hash"
+        );
+        let old_copy = file.replacen("/explorer/", "/explorer/0", 1);
+        let stale = app
+            .client
+            .get(app.url(&old_copy))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(
+            stale.status(),
+            404,
+            "another hash is not this file: {old_copy}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -449,9 +478,25 @@ async fn pages_load_nothing_foreign_and_keep_their_tokens_to_themselves() {
         .send()
         .await
         .expect("GraphiQL");
-    assert_eq!(
-        explorer.headers()["content-security-policy"],
+    let policy = explorer.headers()["content-security-policy"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    for rule in [
+        "default-src 'none'",
+        "script-src 'self';",
+        "connect-src 'self';",
         "frame-ancestors 'none'",
-        "the explorer cannot be framed either"
+    ] {
+        assert!(
+            policy.contains(rule),
+            "the explorer's policy has {rule}: {policy}"
+        );
+    }
+    assert_eq!(explorer.headers()["referrer-policy"], "no-referrer");
+    let html = explorer.text().await.expect("the page");
+    assert!(
+        !html.contains("<script>") && !html.contains("<style"),
+        "the explorer has no inline script or style either"
     );
 }

@@ -20,6 +20,7 @@ mod invitations;
 mod joint_actions;
 mod limits;
 mod mailing;
+mod operations;
 mod pagination;
 mod partners;
 mod permissions;

@@ -146,7 +146,7 @@ pub struct Settings {
     /// Requests per second one instance may send the petitions site.
     #[arg(long, env = "PETITIONS_MAX_RPS", default_value = "1", global = true)]
     pub petitions_max_rps: NonZeroU32,
-    /// The bearer token `GET /metrics` asks for. Metrics are served when this or METRICS_ADDR
+    /// The bearer token (at least 32 bytes) `GET /metrics` asks for. Metrics are served when this or METRICS_ADDR
     /// is set; with METRICS_ADDR too, that address asks for it as well.
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, global = true)]
     pub metrics_token: Option<String>,
@@ -272,9 +272,7 @@ impl Config {
                 settings.request_timeout_seconds.get().into(),
             ),
             smtp_url: settings.smtp_url.map(|url| Secret(url.into_bytes())),
-            metrics_token: settings
-                .metrics_token
-                .map(|token| Secret(token.into_bytes())),
+            metrics_token: settings.metrics_token.map(metrics_token).transpose()?,
             metrics_addr: settings.metrics_addr,
             mail_from: settings.mail_from,
             mail_worker: settings.mail_worker,
@@ -349,6 +347,14 @@ fn secret(
         bail!("{name} must be at least {MIN_SECRET_BYTES} bytes long");
     }
     Ok(secret)
+}
+
+/// The metrics token is a secret like the others: long enough not to be guessed.
+fn metrics_token(token: String) -> anyhow::Result<Secret> {
+    if token.len() < MIN_SECRET_BYTES {
+        bail!("METRICS_TOKEN must be at least {MIN_SECRET_BYTES} bytes long");
+    }
+    Ok(Secret(token.into_bytes()))
 }
 
 fn development_secret(name: &str, path: &std::path::Path) -> anyhow::Result<Secret> {

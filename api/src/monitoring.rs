@@ -118,9 +118,9 @@ pub fn worker_ran(worker: &'static str, at: DateTime<Utc>) {
         .set(at.timestamp() as f64);
 }
 
-/// Emails handed to the relay, given up for now, or given up for good.
-pub fn emails(outcome: &'static str, count: usize) {
-    metrics::counter!("emails_total", "outcome" => outcome).increment(count as u64);
+/// An email handed to the relay, given up for now, or given up for good.
+pub fn email(outcome: &'static str) {
+    metrics::counter!("emails_total", "outcome" => outcome).increment(1);
 }
 
 /// `GET /metrics`: the current figures, for a caller with the metrics token (when one is set).
@@ -136,6 +136,10 @@ pub async fn scrape(request: &Request, Data(state): Data<&AppState>) -> Response
             .with_header(header::WWW_AUTHENTICATE, "Bearer")
             .into_response();
     }
+    // The gauges read here are process-wide: one scrape at a time, so each answer shows the
+    // figures it read itself.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     read_pool(&state.db);
     if let Err(error) = read_mail_queue(state).await {
         tracing::warn!(%error, "the mail queue could not be read for metrics");

@@ -185,6 +185,7 @@ pub struct TestApp {
     pub clock: Arc<TestClock>,
     pub state: AppState,
     statements: Arc<AtomicU64>,
+    all_statements: Arc<AtomicU64>,
     shutdown: Option<oneshot::Sender<()>>,
     database: TestDatabase,
     pub dir: tempfile::TempDir,
@@ -297,10 +298,13 @@ impl TestApp {
         let clock = Arc::new(clock);
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
+        let all_statements = Arc::new(AtomicU64::new(0));
+        let all_counter = all_statements.clone();
         let state = api::prepare(
             config,
             clock.clone(),
             Some(Arc::new(move |sql: &str, origin| {
+                all_counter.fetch_add(1, Ordering::Relaxed);
                 // Only the requests' own statements: background work keeps its own count.
                 if origin == api::db::Origin::Request {
                     counter.fetch_add(1, Ordering::Relaxed);
@@ -325,6 +329,7 @@ impl TestApp {
             clock,
             state,
             statements,
+            all_statements,
             shutdown: Some(shutdown),
             database,
             dir,
@@ -367,6 +372,11 @@ impl TestApp {
     /// The database URL, for running the command-line tool against this test's data.
     pub fn database_url(&self) -> String {
         self.database.url_for_cli(self.dir.path())
+    }
+
+    /// Every SQL statement this instance has run, background work included.
+    pub fn all_statements(&self) -> u64 {
+        self.all_statements.load(Ordering::Relaxed)
     }
 
     /// SQL statements run so far in answering requests (not by background work).

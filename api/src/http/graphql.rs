@@ -127,6 +127,8 @@ async fn answer(request: &Request, body: Body, schema: &AppSchema, state: &AppSt
     let operation = graphql_request.operation_name.clone();
     let started = std::time::Instant::now();
     let response = schema.execute(graphql_request).await;
+    // A request that never ran (its operation name may be anything) does not name a series.
+    let operation = operation.filter(|_| !is_request_error(&response));
     crate::monitoring::graphql_request(operation.as_deref(), outcome(&response), started.elapsed());
     let status = if format == Format::GraphqlResponse && is_request_error(&response) {
         StatusCode::BAD_REQUEST
@@ -263,7 +265,6 @@ fn refuse_credentials(format: Format, error: ApiError) -> Response {
     response
 }
 
-/// A request error (the document did not parse or validate, or a limit was hit): nothing ran.
 /// `ok`, or the code of the first error (codes are the API's own short list).
 fn outcome(response: &async_graphql::Response) -> &str {
     response.errors.first().map_or("ok", |error| {
@@ -279,6 +280,7 @@ fn outcome(response: &async_graphql::Response) -> &str {
     })
 }
 
+/// A request error (the document did not parse or validate, or a limit was hit): nothing ran.
 fn is_request_error(response: &async_graphql::Response) -> bool {
     response.data == Value::Null
         && !response.errors.is_empty()

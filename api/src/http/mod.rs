@@ -13,8 +13,12 @@ mod training;
 
 pub use server::{ServerLimits, serve};
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
+use ipnet::IpNet;
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
     error::ReadBodyError,
@@ -31,6 +35,10 @@ use crate::{graphql::AppSchema, state::AppState};
 
 pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
     let max_body_bytes = state.config.max_body_bytes;
+    let logging = RequestLog {
+        trusted_proxies: Arc::new(state.config.trusted_proxies.clone()),
+        timeout: state.config.request_timeout,
+    };
     let mut route = Route::new()
         .at("/graphql", get(graphql::query).post(graphql::query))
         .at("/graphql/ws", get(graphql::websocket))
@@ -101,18 +109,38 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl Endpoint {
         .data(state)
         .around(move |endpoint, request| limit_body(endpoint, request, max_body_bytes))
         .around(safety::with_safety_headers)
-        .around(log_request)
+        .around(move |endpoint, request| log_request(endpoint, request, logging.clone()))
+}
+
+/// What [`log_request`] needs from the settings.
+#[derive(Clone)]
+struct RequestLog {
+    /// Proxies whose `x-request-id` is kept.
+    trusted_proxies: Arc<Vec<IpNet>>,
+    /// How long a request may take (then 408, logged like any other answer).
+    timeout: Duration,
 }
 
 /// The header carrying a request's id, in the response (and accepted from a proxy in front).
 const REQUEST_ID: &str = "x-request-id";
 
 /// Logs each request (its path only: query strings may carry tokens) under an id that every
-/// log line of the request carries and the response returns in `x-request-id`.
-async fn log_request<E: Endpoint>(endpoint: Arc<E>, request: Request) -> poem::Result<Response> {
+/// log line of the request carries and the response returns in `x-request-id`. A request not
+/// answered in time gets 408 here, so it is logged and counted too.
+async fn log_request<E: Endpoint>(
+    endpoint: Arc<E>,
+    request: Request,
+    settings: RequestLog,
+) -> poem::Result<Response> {
+    let from_proxy = request.remote_addr().as_socket_addr().is_some_and(|peer| {
+        settings
+            .trusted_proxies
+            .iter()
+            .any(|proxy| proxy.contains(&peer.ip()))
+    });
     let id = request
         .header(REQUEST_ID)
-        .filter(|id| is_plain_id(id))
+        .filter(|id| from_proxy && is_plain_id(id))
         .map_or_else(new_request_id, str::to_owned);
     let (method, path, started) = (
         request.method().clone(),
@@ -120,7 +148,10 @@ async fn log_request<E: Endpoint>(endpoint: Arc<E>, request: Request) -> poem::R
         Instant::now(),
     );
     let span = tracing::info_span!("request", request_id = %id);
-    let mut response = endpoint.get_response(request).instrument(span).await;
+    let answer = endpoint.get_response(request).instrument(span);
+    let mut response = tokio::time::timeout(settings.timeout, answer)
+        .await
+        .unwrap_or_else(|_| server::too_slow());
     let status = response.status().as_u16();
     tracing::info!(
         request_id = %id,
@@ -137,7 +168,7 @@ async fn log_request<E: Endpoint>(endpoint: Arc<E>, request: Request) -> poem::R
     Ok(response)
 }
 
-/// An id from outside is kept only when it is short and plain, so it cannot forge log lines.
+/// An id from a proxy is kept only when it is short and plain, so it cannot forge log lines.
 fn is_plain_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id

@@ -22,6 +22,9 @@ use tokio::{net::TcpListener, sync::Semaphore};
 
 /// How long a client has to send a request's headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much longer than the request timeout the connection loop waits before answering 408
+/// itself.
+const BACKSTOP_SLACK: Duration = Duration::from_secs(1);
 /// How long requests in flight may take to finish once shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// HTTP/2 connections are pinged this often when quiet, and dropped when a ping goes
@@ -94,10 +97,14 @@ where
                         RemoteAddr(socket(remote)),
                         Scheme::HTTP,
                     ));
-                    let response =
-                        tokio::time::timeout(limits.request_timeout, app.get_response(request))
-                            .await
-                            .unwrap_or_else(|_| too_slow());
+                    // The API answers 408 itself (and logs it); this is the backstop for
+                    // anything served without that.
+                    let response = tokio::time::timeout(
+                        limits.request_timeout + BACKSTOP_SLACK,
+                        app.get_response(request),
+                    )
+                    .await
+                    .unwrap_or_else(|_| too_slow());
                     Ok::<_, Infallible>(poem::http::Response::from(response))
                 }
             }
@@ -124,7 +131,7 @@ where
 }
 
 /// The answer to a request that took longer than the server allows.
-fn too_slow() -> poem::Response {
+pub(super) fn too_slow() -> poem::Response {
     poem::Response::builder()
         .status(poem::http::StatusCode::REQUEST_TIMEOUT)
         .header("connection", "close")

@@ -685,7 +685,8 @@ async fn mark_sent(state: &AppState, lease: &str, ids: &[i64]) -> ApiResult<()> 
         .filter(held(lease))
         .exec(&state.db)
         .await?;
-    crate::monitoring::emails("sent", ids.len());
+    // One message, whatever number of queued rows (a digest's updates) it carried.
+    crate::monitoring::email("sent");
     Ok(())
 }
 
@@ -717,7 +718,7 @@ async fn mark_failed(
     } else {
         "failed"
     };
-    crate::monitoring::emails(outcome, ids.len());
+    crate::monitoring::email(outcome);
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::val(status.to_value()))
         .col_expr(outbox::Column::NextAttemptAt, Expr::val(next))

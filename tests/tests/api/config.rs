@@ -51,6 +51,23 @@ fn a_short_secret_is_refused() {
 }
 
 #[test]
+fn a_short_or_empty_metrics_token_is_refused() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    for token in ["", "metrics"] {
+        let mut settings = default_settings(dir.path());
+        settings.metrics_token = Some(token.to_owned());
+        let refusal = Config::resolve(settings)
+            .err()
+            .map(|error| error.to_string());
+        assert_eq!(
+            refusal.as_deref(),
+            Some("METRICS_TOKEN must be at least 32 bytes long"),
+            "{token:?} would let anyone read the metrics"
+        );
+    }
+}
+
+#[test]
 fn links_use_the_public_address() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut settings = default_settings(dir.path());

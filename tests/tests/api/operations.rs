@@ -200,10 +200,12 @@ async fn metrics_addr_serves_them_apart_from_the_api() {
     );
 }
 
-/// The server as its own process, logging JSON to a pipe; killed when dropped.
+/// The server as its own process, logging JSON; what it writes is read as it comes (a full
+/// pipe would stop the server), and it is killed when dropped.
 struct LoggingServer {
     child: Child,
     address: SocketAddr,
+    readers: Vec<std::thread::JoinHandle<String>>,
 }
 
 impl Drop for LoggingServer {
@@ -213,21 +215,42 @@ impl Drop for LoggingServer {
     }
 }
 
+fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    })
+}
+
 impl LoggingServer {
     async fn start(app: &TestApp) -> Self {
         let address = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port");
-        let child = crate::cli::cli(app, &["serve"])
+        let mut child = crate::cli::cli(app, &["serve"])
             .env("BIND_ADDR", address.to_string())
             .env("PUBLIC_URL", format!("http://{address}/"))
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "debug")
+            // The test stands in for a proxy in front, whose request ids are kept.
+            .env("TRUSTED_PROXIES", "127.0.0.1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("the server starts");
-        let server = Self { child, address };
+        let readers = [
+            child.stdout.take().map(read_all),
+            child.stderr.take().map(read_all),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let server = Self {
+            child,
+            address,
+            readers,
+        };
         for _ in 0..100 {
             if app
                 .client
@@ -247,25 +270,26 @@ impl LoggingServer {
     fn stop(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let mut logged = String::new();
-        for pipe in [
-            self.child
-                .stdout
-                .take()
-                .map(|pipe| Box::new(pipe) as Box<dyn Read>),
-            self.child
-                .stderr
-                .take()
-                .map(|pipe| Box::new(pipe) as Box<dyn Read>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let mut pipe = pipe;
-            pipe.read_to_string(&mut logged).expect("the logs");
-        }
-        logged
+        std::mem::take(&mut self.readers)
+            .into_iter()
+            .map(|reader| reader.join().unwrap_or_default())
+            .collect()
     }
+}
+
+#[tokio::test]
+async fn a_request_id_from_a_client_that_is_not_a_trusted_proxy_is_replaced() {
+    let app = TestApp::spawn().await;
+    let answer = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "chosen-by-the-client")
+        .send()
+        .await
+        .expect("an answer");
+    let id = answer.headers()["x-request-id"].to_str().expect("an id");
+    assert_ne!(id, "chosen-by-the-client");
+    assert_eq!(id.len(), 24);
 }
 
 #[tokio::test]

@@ -446,3 +446,27 @@ async fn the_petition_list_costs_the_same_for_few_and_many_petitions() {
     // counts; promoters; partners.
     assert!(few <= 9, "{few} statements");
 }
+
+/// Background workers sleep until their next job is due or another instance wakes them: an
+/// instance with nothing to do, also just after sending mail, sends its database nothing.
+#[tokio::test]
+async fn an_idle_instance_runs_no_statements() {
+    let app = TestApp::spawn_real_time(|_| {}).await;
+    app.ok(
+        None,
+        "mutation($i: SubscribeInput!) { subscribe(input: $i) { message } }",
+        json!({ "i": { "email": "idle@example.org" } }),
+    )
+    .await;
+    app.wait_for_mail("idle@example.org", 1).await;
+    // The mail worker's last round (it asks when mail is next due) ends within moments.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let settled = app.all_statements();
+    assert!(settled > 0, "the statements are counted");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        app.all_statements() - settled,
+        0,
+        "three idle seconds without a statement"
+    );
+}

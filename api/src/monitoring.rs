@@ -4,7 +4,7 @@
 
 use std::{
     collections::HashSet,
-    sync::{Mutex, OnceLock},
+    sync::{LazyLock, Mutex, OnceLock},
     time::Duration,
 };
 
@@ -73,14 +73,13 @@ pub fn http_request(status: u16, took: Duration) {
 }
 
 fn operation_label(operation: Option<&str>) -> String {
-    static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    static SEEN: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Mutex::default);
     let Some(name) = operation.filter(|name| is_graphql_name(name)) else {
         return "anonymous".to_owned();
     };
     let Ok(mut seen) = SEEN.lock() else {
         return "other".to_owned();
     };
-    let seen = seen.get_or_insert_with(HashSet::new);
     if seen.contains(name) || seen.len() < MAX_OPERATION_NAMES && seen.insert(name.to_owned()) {
         name.to_owned()
     } else {

@@ -26,38 +26,25 @@ struct Asset {
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 const STYLESHEET: &str = "text/css; charset=utf-8";
 
+/// One file from `api/assets/graphiql/`.
+macro_rules! asset {
+    ($name:literal, $content_type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!("../../assets/graphiql/", $name)),
+        }
+    };
+}
+
 /// In the order the page loads them: GraphiQL needs React, and `explorer.js` needs GraphiQL.
 const ASSETS: [Asset; 6] = [
-    Asset {
-        name: "graphiql.min.css",
-        content_type: STYLESHEET,
-        bytes: include_bytes!("../../assets/graphiql/graphiql.min.css"),
-    },
-    Asset {
-        name: "explorer.css",
-        content_type: STYLESHEET,
-        bytes: include_bytes!("../../assets/graphiql/explorer.css"),
-    },
-    Asset {
-        name: "react.production.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/react.production.min.js"),
-    },
-    Asset {
-        name: "react-dom.production.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
-    },
-    Asset {
-        name: "graphiql.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/graphiql.min.js"),
-    },
-    Asset {
-        name: "explorer.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/explorer.js"),
-    },
+    asset!("graphiql.min.css", STYLESHEET),
+    asset!("explorer.css", STYLESHEET),
+    asset!("react.production.min.js", JAVASCRIPT),
+    asset!("react-dom.production.min.js", JAVASCRIPT),
+    asset!("graphiql.min.js", JAVASCRIPT),
+    asset!("explorer.js", JAVASCRIPT),
 ];
 
 /// Each asset's content hash, in `ASSETS` order (hashed once, on first use).

@@ -2,7 +2,7 @@
 //! event through `LISTEN/NOTIFY`, so a client sees a change whichever instance made it; on
 //! SQLite (a single process) events go straight to the local subscribers.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::futures_util::{Stream, stream};
 use chrono::{DateTime, Utc};
@@ -11,6 +11,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
+
+use crate::auth::session_cache::SessionCache;
 
 const CHANNEL: &str = "partner_network_events";
 /// Events a slow subscriber may fall behind by before it skips ahead.
@@ -108,12 +110,26 @@ impl SessionsEnded {
 pub struct Events {
     local: broadcast::Sender<Event>,
     db: DatabaseConnection,
+    /// Sessions recently checked, dropped here as endings are announced and heard.
+    sessions: Arc<SessionCache>,
 }
 
 impl Events {
     pub fn new(db: DatabaseConnection) -> Self {
         let (local, _) = broadcast::channel(BUFFER);
-        Self { local, db }
+        let sessions = Arc::new(SessionCache::new(
+            db.get_database_backend() != DbBackend::Postgres,
+        ));
+        Self {
+            local,
+            db,
+            sessions,
+        }
+    }
+
+    /// The sessions this instance checked recently and has heard no ending of.
+    pub fn sessions(&self) -> &SessionCache {
+        &self.sessions
     }
 
     fn shared_through_database(&self) -> bool {
@@ -123,6 +139,9 @@ impl Events {
     /// Announces an event that has been committed. Live delivery is best effort: a failure is
     /// logged and the change itself stands.
     pub async fn publish(&self, event: Event) {
+        if let Event::SessionsEnded(ended) = &event {
+            self.sessions.forget(ended);
+        }
         if !self.shared_through_database() {
             let _ = self.local.send(event);
             return;
@@ -169,7 +188,9 @@ impl Events {
             return;
         }
         while !shutdown.is_cancelled() {
-            if let Err(error) = self.relay_until_error(&shutdown).await {
+            let relayed = self.relay_until_error(&shutdown).await;
+            self.sessions.deaf_to_endings();
+            if let Err(error) = relayed {
                 tracing::warn!(%error, "lost the event listener; reconnecting");
                 tokio::select! {
                     _ = shutdown.cancelled() => {}
@@ -186,6 +207,7 @@ impl Events {
         let pool = self.db.get_postgres_connection_pool();
         let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
         listener.listen(CHANNEL).await?;
+        self.sessions.hearing_all_endings();
         loop {
             let notification = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
@@ -193,6 +215,9 @@ impl Events {
             };
             match serde_json::from_str::<Event>(notification.payload()) {
                 Ok(event) => {
+                    if let Event::SessionsEnded(ended) = &event {
+                        self.sessions.forget(ended);
+                    }
                     let _ = self.local.send(event);
                 }
                 Err(error) => tracing::warn!(%error, "ignored an event this version does not know"),

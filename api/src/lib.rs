@@ -49,9 +49,9 @@ pub async fn prepare(
 ) -> anyhow::Result<AppState> {
     let db = db::connect(&config.database_url, observer).await?;
     db::migrate(&db).await?;
-    let regions = regions::all(&db).await?;
+    let reference = (regions::all(&db).await?, campaigns::goals(&db).await?);
     let petition_site = petitions::site::Site::new(&config)?;
-    Ok(AppState::new(config, db, clock, regions, petition_site))
+    Ok(AppState::new(config, db, clock, reference, petition_site))
 }
 
 /// A server bound to its address (and to METRICS_ADDR, when set) and ready to run.

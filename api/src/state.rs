@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use entities::region;
+use entities::{advocacy_goal, region};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 
@@ -32,6 +32,9 @@ pub struct AppState {
     /// The six regions, read once at start: they are seeded by migration and never change
     /// while the server runs, so no request needs to ask the database for them.
     pub regions: Arc<Vec<region::Model>>,
+    /// The eight advocacy goals, in their agreed order: seeded by migration and never changed,
+    /// so read once at start too.
+    pub goals: Arc<Vec<advocacy_goal::Model>>,
     /// The petitions site, paced for this instance.
     pub petition_site: Arc<Site>,
     /// Where metrics are recorded, when the operator asked for them.
@@ -43,7 +46,7 @@ impl AppState {
         config: Config,
         db: DatabaseConnection,
         clock: Arc<dyn Clock>,
-        regions: Vec<region::Model>,
+        (regions, goals): (Vec<region::Model>, Vec<advocacy_goal::Model>),
         petition_site: Site,
     ) -> Self {
         let access_tokens = Arc::new(AccessTokens::new(
@@ -65,6 +68,7 @@ impl AppState {
             clock,
             access_tokens,
             regions: Arc::new(regions),
+            goals: Arc::new(goals),
             petition_site: Arc::new(petition_site),
             metrics,
         }
@@ -79,7 +83,8 @@ impl AppState {
         self.events.publish(Event::MailQueued).await;
     }
 
-    /// Tells every instance that sessions ended, so their open websockets close.
+    /// Tells every instance that sessions ended, so their open websockets close and their
+    /// cached checks of those sessions are dropped.
     pub async fn sessions_ended(&self, ended: SessionsEnded) {
         self.events.publish(Event::SessionsEnded(ended)).await;
     }

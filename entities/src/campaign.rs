@@ -37,4 +37,11 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
+/// A campaign's goals, read with the campaign itself.
+impl Related<super::campaign_goal::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::campaign_goal::Relation::Campaign.def().rev()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

@@ -18,6 +18,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::partner::Entity",
+        from = "Column::PartnerId",
+        to = "super::partner::Column::Id"
+    )]
+    Partner,
+}
+
+impl Related<super::partner::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Partner.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,15 +1,12 @@
 //! Sessions behind open websockets. A websocket is signed in once, at `connection_init`, and
 //! may stay open for hours; the session behind it can end meanwhile (sign-out, deactivation, a
 //! password change, token expiry). So every operation sent over the socket first checks the
-//! session against the database, and every event a running subscription delivers checks it
-//! has not ended: the first operation or event after the end gets UNAUTHENTICATED instead, and
+//! session (against the database, or a check made moments ago that no ending has reached
+//! since), and every event a running subscription delivers checks it has not ended: the first operation or event after the end gets UNAUTHENTICATED instead, and
 //! the socket is then closed (see `http::socket`).
-
-use std::sync::Arc;
 
 use async_graphql::{
     Response,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextSubscribe},
     futures_util::stream::{self, BoxStream, StreamExt},
 };
 use chrono::{DateTime, Utc};
@@ -50,35 +47,6 @@ impl LiveSession {
     }
 }
 
-/// Checks the websocket's session before each operation and each subscription event.
-pub struct SessionGuard;
-
-impl ExtensionFactory for SessionGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SessionGuard)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for SessionGuard {
-    /// Every operation over a websocket (queries and mutations too) comes through here.
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let stream = next.run(ctx, stream);
-        match (
-            ctx.data_opt::<LiveSession>().cloned(),
-            ctx.data_opt::<AppState>().cloned(),
-        ) {
-            (Some(live), Some(state)) => guarded(stream, live, state).boxed(),
-            _ => stream,
-        }
-    }
-}
-
 enum Phase {
     Starting,
     Running,
@@ -86,8 +54,9 @@ enum Phase {
 }
 
 /// `inner`, refused if the session has ended before it starts, and cut off with an error the
-/// moment the session ends while it runs.
-fn guarded<'s>(
+/// moment the session ends while it runs. Every operation sent over a signed-in websocket
+/// runs through here.
+pub fn guarded<'s>(
     inner: BoxStream<'s, Response>,
     live: LiveSession,
     state: AppState,

@@ -5,6 +5,7 @@ pub mod client;
 pub mod graphql;
 pub mod live;
 pub mod passwords;
+pub mod session_cache;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

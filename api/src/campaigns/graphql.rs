@@ -116,23 +116,30 @@ impl From<&campaign::Model> for CampaignPrioritisation {
 }
 
 /// A campaign, as the viewer may see it.
-pub struct Campaign(Visible<CampaignAccess>);
+pub struct Campaign {
+    seen: Visible<CampaignAccess>,
+    /// Its goals' ids, when they were read with it.
+    goal_ids: Option<Vec<i64>>,
+}
 
 impl Campaign {
     /// The campaign as `viewer` may see it; `None` when it is hidden from them.
     pub fn shown(viewer: &Viewer, row: campaign::Model) -> Option<Self> {
-        Visible::check(viewer, row, &()).map(Self)
+        let seen = Visible::check(viewer, row, &())?;
+        Some(Self {
+            seen,
+            goal_ids: None,
+        })
     }
 
     pub fn row(&self) -> &campaign::Model {
-        self.0.row()
+        self.seen.row()
     }
 }
 
 /// The campaigns slice's batching loaders.
 pub struct CampaignLoaders {
     pub campaigns: DataLoader<ById<campaign::Entity>>,
-    goals: DataLoader<ById<advocacy_goal::Entity>>,
     pub goal_ids: DataLoader<Links<campaign_goal::Entity>>,
     pub region_ids: DataLoader<Links<campaign_region::Entity>>,
 }
@@ -141,7 +148,6 @@ impl CampaignLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
             campaigns: batching(ById::new(db.clone())),
-            goals: batching(ById::new(db.clone())),
             goal_ids: batching(Links::new(
                 db,
                 campaign_goal::Column::CampaignId,
@@ -210,15 +216,22 @@ impl Campaign {
         after: Option<String>,
     ) -> ApiResult<Page<AdvocacyGoal>> {
         let args = PageArgs::<i64>::parse(first, after)?;
-        let loaders = ctx.loader::<CampaignLoaders>();
-        let ids = loaders
-            .goal_ids
-            .load_one(self.row().id)
-            .await?
-            .unwrap_or_default();
-        let found = loaders.goals.load_many(ids.iter().copied()).await?;
-        let mut goals: Vec<advocacy_goal::Model> =
-            ids.iter().filter_map(|id| found.get(id).cloned()).collect();
+        let ids = match &self.goal_ids {
+            Some(ids) => ids.clone(),
+            None => ctx
+                .loader::<CampaignLoaders>()
+                .goal_ids
+                .load_one(self.row().id)
+                .await?
+                .unwrap_or_default(),
+        };
+        let mut goals: Vec<advocacy_goal::Model> = ctx
+            .state()
+            .goals
+            .iter()
+            .filter(|goal| ids.contains(&goal.id))
+            .cloned()
+            .collect();
         goals.sort_by_key(|goal| goal.id);
         let total = Total::known(goals.len() as u64);
         let rows = goals
@@ -231,7 +244,7 @@ impl Campaign {
 
     /// Staff only: how the campaign was weighed. Null for everyone else.
     async fn prioritisation(&self) -> Option<CampaignPrioritisation> {
-        self.0
+        self.seen
             .grant()
             .prioritisation
             .then(|| CampaignPrioritisation::from(self.row()))
@@ -302,15 +315,14 @@ impl Campaign {
 }
 
 /// The goals with these ids, in their agreed order (the goals are public).
-pub async fn goals_by_id(ctx: &Context<'_>, ids: &[i64]) -> ApiResult<Vec<AdvocacyGoal>> {
-    let found = ctx
-        .loader::<CampaignLoaders>()
+pub fn goals_by_id(ctx: &Context<'_>, ids: &[i64]) -> Vec<AdvocacyGoal> {
+    ctx.state()
         .goals
-        .load_many(ids.iter().copied())
-        .await?;
-    let mut goals: Vec<advocacy_goal::Model> = found.into_values().collect();
-    goals.sort_by_key(|goal| goal.position);
-    Ok(goals.into_iter().map(AdvocacyGoal).collect())
+        .iter()
+        .filter(|goal| ids.contains(&goal.id))
+        .cloned()
+        .map(AdvocacyGoal)
+        .collect()
 }
 
 /// A campaign for a resolver that holds only its id, if the viewer may see it.
@@ -516,20 +528,26 @@ pub struct CampaignQuery;
 #[Object]
 impl CampaignQuery {
     /// The eight long-term goals, in order.
-    async fn advocacy_goals(&self, ctx: &Context<'_>) -> ApiResult<Vec<AdvocacyGoal>> {
-        Ok(super::goals(&ctx.state().db)
-            .await?
-            .into_iter()
+    async fn advocacy_goals(&self, ctx: &Context<'_>) -> Vec<AdvocacyGoal> {
+        ctx.state()
+            .goals
+            .iter()
+            .cloned()
             .map(AdvocacyGoal)
-            .collect())
+            .collect()
     }
 
     /// One campaign. Drafts are NOT_FOUND for anyone but staff and admins.
     async fn campaign(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Campaign> {
         let id = input::id("id", &id)?;
-        campaign_by_id(ctx, id)
+        let (row, goal_ids) = super::with_goal_ids(&ctx.state().db, id)
             .await?
-            .ok_or(ApiError::NotFound("campaign"))
+            .ok_or(ApiError::NotFound("campaign"))?;
+        let campaign = Campaign::shown(ctx.viewer(), row).ok_or(ApiError::NotFound("campaign"))?;
+        Ok(Campaign {
+            goal_ids: Some(goal_ids),
+            ..campaign
+        })
     }
 
     /// Campaigns, newest first. The public sees all but drafts.

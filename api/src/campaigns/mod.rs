@@ -44,6 +44,22 @@ pub async fn goals(db: &impl ConnectionTrait) -> ApiResult<Vec<advocacy_goal::Mo
         .await?)
 }
 
+/// A campaign with its goals' ids, in one statement (the campaign page's first read).
+pub async fn with_goal_ids(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> ApiResult<Option<(campaign::Model, Vec<i64>)>> {
+    let found = campaign::Entity::find_by_id(id)
+        .find_with_related(campaign_goal::Entity)
+        .all(db)
+        .await?;
+    Ok(found.into_iter().next().map(|(campaign, links)| {
+        let mut goal_ids: Vec<i64> = links.into_iter().map(|link| link.goal_id).collect();
+        goal_ids.sort_unstable();
+        (campaign, goal_ids)
+    }))
+}
+
 pub fn can_create_campaign(actor: &Actor, lead_region_id: Option<i64>) -> bool {
     actor.is_admin() || actor.is_staff_of(lead_region_id)
 }

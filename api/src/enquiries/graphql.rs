@@ -288,7 +288,7 @@ impl PartnershipEnquiry {
         let ids = load_one(&ctx.loader::<EnquiryLoaders>().goal_ids, self.row().id)
             .await?
             .unwrap_or_default();
-        goals_by_id(ctx, &ids).await
+        Ok(goals_by_id(ctx, &ids))
     }
 
     async fn status(&self) -> EnquiryStatus {

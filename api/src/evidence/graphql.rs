@@ -90,7 +90,7 @@ impl Observation {
         let ids = load_one(&ctx.loader::<EvidenceLoaders>().goal_ids, self.row().id)
             .await?
             .unwrap_or_default();
-        goals_by_id(ctx, &ids).await
+        Ok(goals_by_id(ctx, &ids))
     }
 
     async fn topic(&self) -> &str {
@@ -298,8 +298,8 @@ pub struct EvidenceSeries(report::Series);
 
 #[Object]
 impl EvidenceSeries {
-    async fn goal(&self, ctx: &Context<'_>) -> ApiResult<Option<AdvocacyGoal>> {
-        Ok(goals_by_id(ctx, &[self.0.goal_id]).await?.pop())
+    async fn goal(&self, ctx: &Context<'_>) -> Option<AdvocacyGoal> {
+        goals_by_id(ctx, &[self.0.goal_id]).pop()
     }
 
     async fn region(&self, ctx: &Context<'_>) -> Option<Region> {

@@ -5,9 +5,12 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, ModelTrait,
-    Order, QueryFilter, QuerySelect, QueryTrait, Value,
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query, WindowStatement},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, IdenStatic, QueryFilter, QueryResult, QuerySelect, QueryTrait, Related,
+    SelectA, SelectB,
+    sea_query::{
+        Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement,
+    },
 };
 
 use super::{
@@ -45,11 +48,24 @@ pub struct PageKey {
     pub audience: Audience,
 }
 
-pub struct ChildPages<E: EntityTrait> {
+/// A parent's page of children, and how many visible children it has in all when the same
+/// statement could tell (a first page: a later page's statement sees only rows past its cursor).
+#[derive(Clone)]
+pub struct ChildPage<T> {
+    pub rows: Vec<T>,
+    pub total: Option<u64>,
+}
+
+/// Pages of a child table `E`, each row read as a `T`: the child itself, or the child with the
+/// row it points to (`with_related`), so that a page and what it shows of each row cost one
+/// statement.
+pub struct ChildPages<E: EntityTrait, T = <E as EntityTrait>::Model> {
     db: DatabaseConnection,
     parent: E::Column,
     id: E::Column,
     visibility: Visibility,
+    select: fn() -> SelectStatement,
+    decode: fn(&QueryResult) -> Result<T, DbErr>,
 }
 
 impl<E: EntityTrait> ChildPages<E> {
@@ -64,16 +80,46 @@ impl<E: EntityTrait> ChildPages<E> {
             parent,
             id,
             visibility,
+            select: || E::find().into_query(),
+            decode: |row| E::Model::from_query_result(row, ""),
         }
     }
 }
 
-impl<E> Loader<PageKey> for ChildPages<E>
+impl<E: EntityTrait> ChildPages<E> {
+    /// Pages whose rows come with the `R` row each points to (an opt-in with its partner).
+    pub fn with_related<R>(
+        db: &DatabaseConnection,
+        parent: E::Column,
+        id: E::Column,
+        visibility: Visibility,
+    ) -> ChildPages<E, (E::Model, Option<R::Model>)>
+    where
+        R: EntityTrait,
+        E: Related<R>,
+    {
+        ChildPages {
+            db: db.clone(),
+            parent,
+            id,
+            visibility,
+            select: || E::find().find_also_related(R::default()).into_query(),
+            decode: |row| {
+                Ok((
+                    E::Model::from_query_result(row, SelectA.as_str())?,
+                    R::Model::from_query_result_optional(row, SelectB.as_str())?,
+                ))
+            },
+        }
+    }
+}
+
+impl<E, T> Loader<PageKey> for ChildPages<E, T>
 where
     E: EntityTrait,
-    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
 {
-    type Value = Vec<E::Model>;
+    type Value = ChildPage<T>;
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Self::Value>, Self::Error> {
@@ -86,53 +132,62 @@ where
         }
         let mut pages = HashMap::new();
         for ((limit, after, audience), parents) in groups {
-            let rows = self.fetch(&parents, limit, after, &audience).await?;
-            for parent in parents {
-                let key = PageKey {
-                    parent,
-                    limit,
-                    after,
-                    audience: audience.clone(),
-                };
-                pages.insert(key, Vec::new());
+            let key = |parent| PageKey {
+                parent,
+                limit,
+                after,
+                audience: audience.clone(),
+            };
+            let total = after.is_none().then_some(0);
+            for parent in &parents {
+                let rows = Vec::new();
+                pages.insert(key(*parent), ChildPage { rows, total });
             }
-            for row in rows {
-                if let Some(parent) = as_id(row.get(self.parent)) {
-                    let key = PageKey {
-                        parent,
-                        limit,
-                        after,
-                        audience: audience.clone(),
-                    };
-                    pages.entry(key).or_default().push(row);
-                }
+            for (parent, row, total) in self.fetch(&parents, limit, after, &audience).await? {
+                let page = pages.entry(key(parent)).or_insert(ChildPage {
+                    rows: Vec::new(),
+                    total: None,
+                });
+                page.rows.push(row);
+                page.total = total;
             }
         }
         Ok(pages)
     }
 }
 
-impl<E> ChildPages<E>
-where
-    E: EntityTrait,
-    E::Model: FromQueryResult,
-{
-    /// `SELECT * FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY parent ORDER BY id) AS rank
-    /// FROM children WHERE parent IN (…) AND id > after AND visible) WHERE rank <= limit`.
+impl<E: EntityTrait, T> ChildPages<E, T> {
+    /// `SELECT * FROM (SELECT …, parent AS child_parent, ROW_NUMBER() OVER (PARTITION BY
+    /// parent ORDER BY id) AS child_rank, COUNT(*) OVER (PARTITION BY parent) AS child_total
+    /// FROM children WHERE parent IN (…) AND id > after AND visible) WHERE child_rank <= limit`;
+    /// the total only on a first page.
     async fn fetch(
         &self,
         parents: &[i64],
         limit: u64,
         after: Option<i64>,
         audience: &Audience,
-    ) -> Result<Vec<E::Model>, DbErr> {
-        let mut inner = E::find()
-            .filter(self.parent.is_in(parents.iter().copied()))
-            .filter((self.visibility)(audience))
-            .apply_if(after, |query, after| query.filter(self.id.gt(after)))
-            .into_query();
-        let mut window = WindowStatement::partition_by(self.parent);
-        window.order_by(self.id, Order::Asc);
+    ) -> Result<Vec<(i64, T, Option<u64>)>, DbErr> {
+        let mut inner = (self.select)();
+        inner
+            .expr_as(
+                Expr::col((E::default(), self.parent)),
+                Alias::new("child_parent"),
+            )
+            .and_where(self.parent.is_in(parents.iter().copied()))
+            .cond_where((self.visibility)(audience));
+        if let Some(after) = after {
+            inner.and_where(self.id.gt(after));
+        } else {
+            let everything = WindowStatement::partition_by((E::default(), self.parent));
+            inner.expr_window_as(
+                Expr::col(Asterisk).count(),
+                everything,
+                Alias::new("child_total"),
+            );
+        }
+        let mut window = WindowStatement::partition_by((E::default(), self.parent));
+        window.order_by((E::default(), self.id), Order::Asc);
         inner.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new("child_rank"));
         let outer = Query::select()
             .column(Asterisk)
@@ -140,8 +195,16 @@ where
             .and_where(Expr::col(Alias::new("child_rank")).lte(limit))
             .order_by(Alias::new("child_rank"), Order::Asc)
             .to_owned();
-        let statement = self.db.get_database_backend().build(&outer);
-        E::find().from_raw_sql(statement).all(&self.db).await
+        let mut rows = Vec::new();
+        for row in self.db.query_all(&outer).await? {
+            let parent: i64 = row.try_get("", "child_parent")?;
+            let total = match after {
+                None => Some(u64::try_from(row.try_get::<i64>("", "child_total")?).unwrap_or(0)),
+                Some(_) => None,
+            };
+            rows.push((parent, (self.decode)(&row)?, total));
+        }
+        Ok(rows)
     }
 }
 
@@ -199,14 +262,6 @@ impl<E: EntityTrait> Loader<(i64, Audience)> for ChildCounts<E> {
     }
 }
 
-fn as_id(value: Value) -> Option<i64> {
-    match value {
-        Value::BigInt(id) => id,
-        Value::Int(id) => id.map(i64::from),
-        _ => None,
-    }
-}
-
 impl Audience {
     /// The audience a viewer belongs to.
     pub fn of(viewer: &Viewer) -> Self {
@@ -219,17 +274,18 @@ impl Audience {
 }
 
 /// One page of a parent's children, through the batching loaders; `node` shows each child as
-/// the viewer may see it.
-pub async fn load_page<E, N>(
-    loaders: (&DataLoader<ChildPages<E>>, &DataLoader<ChildCounts<E>>),
+/// the viewer may see it. A first page brings its total with it; a later page asks the counts
+/// loader.
+pub async fn load_page<E, T, N>(
+    loaders: (&DataLoader<ChildPages<E, T>>, &DataLoader<ChildCounts<E>>),
     parent: i64,
     audience: Audience,
     (first, after): (Option<i32>, Option<String>),
-    node: impl Fn(E::Model) -> Option<N>,
+    node: impl Fn(T) -> Option<N>,
 ) -> ApiResult<Page<N>>
 where
     E: EntityTrait,
-    E::Model: Keyed + FromQueryResult + Clone + Send + Sync + 'static,
+    T: Keyed + Clone + Send + Sync + 'static,
     N: async_graphql::OutputType,
 {
     let (pages, counts) = loaders;
@@ -240,11 +296,16 @@ where
         after: args.after,
         audience: audience.clone(),
     };
-    // The count is asked for together with the page, not later when `totalCount` resolves:
-    // it then joins the same batch as sibling counts (`optInCount`), whatever the timing.
-    let (rows, total) = tokio::try_join!(pages.load_one(key), counts.load_one((parent, audience)))?;
+    let found = pages.load_one(key).await?;
+    let (rows, total) = found.map_or((Vec::new(), None), |page| (page.rows, page.total));
+    let total = match total {
+        Some(total) => total,
+        None => counts
+            .load_one((parent, audience))
+            .await?
+            .unwrap_or_default(),
+    };
     let shown: Vec<(i64, N)> = rows
-        .unwrap_or_default()
         .into_iter()
         .filter_map(|row| {
             let key = row.key();
@@ -254,7 +315,7 @@ where
     Ok(page(
         shown,
         &args,
-        Total::known(total.unwrap_or_default()),
+        Total::known(total),
         |(key, _)| *key,
         |(_, node)| node,
     ))

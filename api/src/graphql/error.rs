@@ -1,18 +1,10 @@
-//! The one error type rules and resolvers return. The `ErrorCodes` extension turns each error
+//! The one error type rules and resolvers return. `with_codes` turns each error in a response
 //! into a GraphQL error whose `extensions.code` tells the client what happened; internal details
 //! go to the log only.
 
 use std::sync::Arc;
 
-use async_graphql::{
-    ErrorExtensionValues, Response, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextSubscribe,
-        NextValidation,
-    },
-    futures_util::stream::{BoxStream, StreamExt},
-    parser::types::ExecutableDocument,
-};
+use async_graphql::{ErrorExtensionValues, Response, ServerError};
 use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, SqlErr};
 
@@ -119,62 +111,6 @@ pub fn conflict_on_unique(error: DbErr, message: &str) -> ApiError {
     }
 }
 
-/// Gives every error in a response an `extensions.code`.
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
-    }
-}
-
-struct ErrorCodesExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        with_codes(next.run(ctx).await)
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream).map(with_codes).boxed()
-    }
-
-    /// The document was parsed and measured before (see `limits`); what fails here is
-    /// async-graphql's nesting check.
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|error| {
-            let mut short = ServerError::new("the query nests too deeply", None);
-            short.locations = error.locations;
-            with_code(short, "GRAPHQL_VALIDATION_FAILED")
-        })
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|error| with_code(error, "GRAPHQL_VALIDATION_FAILED"))
-                .collect()
-        })
-    }
-}
-
 /// Labels an error that has no code yet.
 fn with_code(mut error: ServerError, code: &str) -> ServerError {
     let extensions = error.extensions.get_or_insert_with(Default::default);
@@ -184,22 +120,30 @@ fn with_code(mut error: ServerError, code: &str) -> ServerError {
     error
 }
 
-fn with_codes(mut response: Response) -> Response {
+/// Gives every error in a response an `extensions.code`, once the response is made.
+pub fn with_codes(mut response: Response) -> Response {
     for error in &mut response.errors {
         annotate(error);
     }
     response
 }
 
-/// Errors raised by our rules carry an `ApiError`; errors async-graphql raises while coercing
-/// arguments carry nothing and describe the caller's input; anything else is unexpected, and
-/// its message (which might name SQL or files) is replaced before it reaches the client.
+/// Errors raised by our rules carry an `ApiError`. Errors async-graphql raises itself carry
+/// nothing: while running a field (coercing its arguments) they have a path and describe the
+/// caller's input; before running anything (a wrong operation name aside) they come from its
+/// nesting check or its validation. Anything else is unexpected, and its message (which might
+/// name SQL or files) is replaced before it reaches the client.
 fn annotate(error: &mut ServerError) {
     if error
         .extensions
         .as_ref()
         .is_some_and(|extensions| extensions.get("code").is_some())
     {
+        return;
+    }
+    if error.source.is_none() && error.path.is_empty() && !names_no_operation(&error.message) {
+        let unlabelled = std::mem::replace(error, ServerError::new(String::new(), None));
+        *error = before_running(unlabelled);
         return;
     }
     let extensions = error.extensions.get_or_insert_with(Default::default);
@@ -213,5 +157,22 @@ fn annotate(error: &mut ServerError) {
             }
         },
         None => extensions.set("code", "BAD_USER_INPUT"),
+    }
+}
+
+/// async-graphql's refusals of the operation name the request gave (or left out).
+fn names_no_operation(message: &str) -> bool {
+    message.starts_with("Unknown operation named") || message.starts_with("Operation name required")
+}
+
+/// A document was parsed and measured before it was run (see `limits`); what async-graphql
+/// refuses before running it is its nesting check, or a validation rule.
+fn before_running(error: ServerError) -> ServerError {
+    if error.message.contains("recursion limit") {
+        let mut short = ServerError::new("the query nests too deeply", None);
+        short.locations = error.locations;
+        with_code(short, "GRAPHQL_VALIDATION_FAILED")
+    } else {
+        with_code(error, "GRAPHQL_VALIDATION_FAILED")
     }
 }

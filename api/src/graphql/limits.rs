@@ -7,14 +7,10 @@
 //! expands to is computed with each fragment's size worked out once (memoised over the
 //! fragment graph). Too large, and it is refused before validation or execution.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
-};
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::{
     Request, ServerError, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
@@ -29,33 +25,16 @@ pub const MAX_EXPANDED_FIELDS: usize = 2_000;
 /// Fields whose resolvers hash a password: at most one of them per request.
 pub const PASSWORD_FIELDS: [&str; 3] = ["login", "acceptInvitation", "changePassword"];
 
-/// Measures every document before it is validated or run.
-pub struct DocumentLimits;
-
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimits)
+/// Measures a document before it is validated or run; parses it once and keeps the parse in
+/// the request, so nothing parses it again.
+pub fn measure(request: &mut Request) -> ServerResult<()> {
+    if count_tokens(&request.query, MAX_TOKENS) > MAX_TOKENS {
+        return Err(too_large(format!(
+            "the query has more than {MAX_TOKENS} tokens"
+        )));
     }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for DocumentLimits {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if count_tokens(&request.query, MAX_TOKENS) > MAX_TOKENS {
-            return Err(too_large(format!(
-                "the query has more than {MAX_TOKENS} tokens"
-            )));
-        }
-        // Parsed once here and kept in the request, so nothing parses it again.
-        let document = request.parsed_query().map_err(syntax_error)?;
-        check(document)?;
-        next.run(ctx, request).await
-    }
+    let document = request.parsed_query().map_err(syntax_error)?;
+    check(document)
 }
 
 /// A refusal for a document over a limit, labelled like the other validation failures.

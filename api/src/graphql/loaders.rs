@@ -68,6 +68,13 @@ impl Keyed for position::Model {
     }
 }
 
+/// A child read with the row it points to takes the child's key.
+impl<M: Keyed, R> Keyed for (M, Option<R>) {
+    fn key(&self) -> i64 {
+        self.0.key()
+    }
+}
+
 /// Loads records of one table by primary key.
 pub struct ById<E> {
     db: DatabaseConnection,

@@ -126,7 +126,7 @@ async fn answer(request: &Request, body: Body, schema: &AppSchema, state: &AppSt
     let graphql_request = graphql_request.data(viewer).data(client_of(request, state));
     let operation = graphql_request.operation_name.clone();
     let started = std::time::Instant::now();
-    let response = schema.execute(graphql_request).await;
+    let response = crate::graphql::answer::answer(schema, graphql_request).await;
     if state.metrics.is_some() {
         // A request that never ran (its operation name may be anything) does not name a series.
         let operation = operation.filter(|_| !is_request_error(&response));
@@ -293,20 +293,16 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|error| error.path.is_empty())
 }
 
-/// The answer as JSON. A request error has no `data` key at all (GraphQL over HTTP: nothing
-/// was executed), where async-graphql would write `"data": null`.
+/// The answer as JSON, written straight from the response (its objects keep the query's field
+/// order). A request error has no `data` key at all (GraphQL over HTTP: nothing was
+/// executed), where async-graphql would write `"data": null`.
 fn respond(format: Format, status: StatusCode, response: async_graphql::Response) -> Response {
     let body = if is_request_error(&response) {
-        serde_json::to_value(&response).map(|mut json| {
-            if let Some(object) = json.as_object_mut() {
-                object.remove("data");
-            }
-            json
-        })
+        serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
     } else {
-        serde_json::to_value(&response)
+        serde_json::to_vec(&response)
     };
-    match body.and_then(|json| serde_json::to_vec(&json)) {
+    match body {
         Ok(body) => Response::builder()
             .status(status)
             .content_type(format.content_type())

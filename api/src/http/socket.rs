@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     auth::{Client, Viewer, live::LiveSession, sessions},
     events::Event,
-    graphql::AppSchema,
+    graphql::{AppSchema, answer::OverSocket},
     state::AppState,
 };
 
@@ -65,8 +65,9 @@ pub async fn serve(
         let (state, signed_in, ended) = (state.clone(), signed_in.clone(), ended.clone());
         move |payload| connection_init(state, payload, client, signed_in, ended)
     };
-    let mut graphql = GraphqlWebSocket::new(schema, tokio_stream_of(from_client), protocol)
-        .on_connection_init(init);
+    let mut graphql =
+        GraphqlWebSocket::new(OverSocket(schema), tokio_stream_of(from_client), protocol)
+            .on_connection_init(init);
     let mut events = Box::pin(state.events.subscribe());
     let mut operations = Operations::default();
     let init_deadline = tokio::time::sleep(INIT_TIMEOUT);

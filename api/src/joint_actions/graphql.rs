@@ -75,7 +75,8 @@ pub struct JointActionLoaders {
     actions: DataLoader<ById<joint_action::Entity>>,
     campaign_actions: DataLoader<ChildPages<joint_action::Entity>>,
     campaign_action_counts: DataLoader<ChildCounts<joint_action::Entity>>,
-    opt_ins: DataLoader<ChildPages<opt_in::Entity>>,
+    /// Opt-ins with their partners: a page of opt-ins shows who opted in.
+    opt_ins: DataLoader<ChildPages<opt_in::Entity, (opt_in::Model, Option<partner::Model>)>>,
     opt_in_counts: DataLoader<ChildCounts<opt_in::Entity>>,
     opt_ins_by_region: DataLoader<OptInsByRegion>,
     partner_answers: DataLoader<PartnerAnswers>,
@@ -100,7 +101,7 @@ impl JointActionLoaders {
                 joint_action::Column::CampaignId,
                 all_rows(),
             )),
-            opt_ins: batching(ChildPages::new(
+            opt_ins: batching(ChildPages::with_related::<partner::Entity>(
                 db,
                 opt_in::Column::ActionId,
                 opt_in::Column::Id,
@@ -258,7 +259,7 @@ impl JointAction {
             self.row().id,
             Audience::Everyone,
             (first, after),
-            |row| OptIn::shown(viewer, row),
+            |(row, partner)| OptIn::shown(viewer, row).map(|opt_in| opt_in.with_partner(partner)),
         )
         .await
     }
@@ -373,11 +374,27 @@ pub async fn events_page(
 }
 
 /// A partner's current answer to a joint action.
-pub struct OptIn(Visible<OptInAccess>);
+pub struct OptIn {
+    seen: Visible<OptInAccess>,
+    /// The partner's row when it was read with the opt-in.
+    partner: Option<partner::Model>,
+}
 
 impl OptIn {
     fn shown(viewer: &Viewer, row: opt_in::Model) -> Option<Self> {
-        Visible::check(viewer, row, &()).map(Self)
+        let seen = Visible::check(viewer, row, &())?;
+        Some(Self {
+            seen,
+            partner: None,
+        })
+    }
+
+    fn with_partner(self, partner: Option<partner::Model>) -> Self {
+        Self { partner, ..self }
+    }
+
+    fn row(&self) -> &opt_in::Model {
+        self.seen.row()
     }
 }
 
@@ -385,25 +402,28 @@ impl OptIn {
 impl OptIn {
     /// Null when the organisation is hidden from the viewer (not active, and not theirs).
     async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Option<Partner>> {
-        partner_by_id(ctx, Some(self.0.row().partner_id)).await
+        match &self.partner {
+            Some(row) => Ok(Partner::shown(ctx.viewer(), row.clone())),
+            None => partner_by_id(ctx, Some(self.row().partner_id)).await,
+        }
     }
 
     /// True while opted in; false once withdrawn.
     async fn active(&self) -> bool {
-        self.0.row().active
+        self.row().active
     }
 
     /// What the partner said when joining.
     async fn note(&self) -> Option<&str> {
-        self.0.row().note.as_deref()
+        self.row().note.as_deref()
     }
 
     async fn opted_in_at(&self) -> DateTime<Utc> {
-        self.0.row().opted_in_at
+        self.row().opted_in_at
     }
 
     async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
-        self.0.row().withdrawn_at
+        self.row().withdrawn_at
     }
 }
 

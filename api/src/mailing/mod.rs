@@ -14,6 +14,7 @@ mod erasure;
 pub mod export;
 pub mod graphql;
 pub mod outbox;
+mod relay;
 pub mod tokens;
 
 use std::collections::BTreeSet;

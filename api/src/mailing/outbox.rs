@@ -21,10 +21,7 @@ use entities::{
     subscriber_campaign, subscriber_topic, user,
 };
 use futures_util::{StreamExt, stream};
-use lettre::{
-    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    transport::smtp::PoolConfig,
-};
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
@@ -33,7 +30,10 @@ use sea_orm::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::compose::Sources;
+use super::{
+    compose::Sources,
+    relay::{self, RelayConnector, RelayPool},
+};
 use crate::{
     auth::tokens::new_opaque_token, db, events::Event, graphql::error::ApiResult, state::AppState,
 };
@@ -372,7 +372,8 @@ fn followers(
 
 /// Where email goes.
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// The relay named by SMTP_URL, over a pool of connections.
+    Smtp(RelayPool),
     /// `.eml` files in a folder: the default for a local run.
     Files(AsyncFileTransport<Tokio1Executor>),
 }
@@ -380,10 +381,10 @@ pub enum Mailer {
 impl Mailer {
     pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
         match &config.smtp_url {
-            Some(url) => Ok(Self::Smtp(smtp_transport(
-                url.expose_str(),
-                config.mail_concurrency,
-            )?)),
+            Some(url) => {
+                let relay = RelayConnector::from_url(url.expose_str())?;
+                Ok(Self::Smtp(relay.pool(config.mail_concurrency)?))
+            }
             None => {
                 let folder = config.data_dir.join("mail");
                 std::fs::create_dir_all(&folder)?;
@@ -394,11 +395,7 @@ impl Mailer {
 
     async fn send(&self, message: Message) -> Result<(), String> {
         match self {
-            Self::Smtp(transport) => transport
-                .send(message)
-                .await
-                .map(drop)
-                .map_err(|error| error.to_string()),
+            Self::Smtp(pool) => relay::send(pool, message.envelope(), &message.formatted()).await,
             Self::Files(transport) => transport
                 .send(message)
                 .await
@@ -406,32 +403,6 @@ impl Mailer {
                 .map_err(|error| error.to_string()),
         }
     }
-}
-
-/// The relay named by SMTP_URL. The URL may carry the relay's password, so errors never
-/// repeat it, and a password is only ever sent over TLS.
-fn smtp_transport(
-    url: &str,
-    connections: usize,
-) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
-    const FORMS: &str = "SMTP_URL must look like smtp://host:port (plain, to a local relay), \
-        smtp://user:password@host:587?tls=required (STARTTLS) or smtps://user:password@host:465";
-    let parsed = url::Url::parse(url)
-        .ok()
-        .filter(|parsed| matches!(parsed.scheme(), "smtp" | "smtps"))
-        .ok_or_else(|| anyhow::anyhow!(FORMS))?;
-    let encrypted = parsed.scheme() == "smtps"
-        || parsed
-            .query_pairs()
-            .any(|(key, value)| key == "tls" && value == "required");
-    if parsed.password().is_some() && !encrypted {
-        anyhow::bail!("SMTP_URL has a password but no TLS: use ?tls=required or smtps://");
-    }
-    let pool = PoolConfig::new().max_size(u32::try_from(connections)?);
-    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map_err(|_| anyhow::anyhow!(FORMS))?
-        .pool_config(pool)
-        .build())
 }
 
 /// Sends due mail until `stopping`, sleeping in between until there is something to do.

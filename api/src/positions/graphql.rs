@@ -192,35 +192,27 @@ pub struct BackingByPosition {
     db: DatabaseConnection,
 }
 
-/// The partner rows are read here rather than through the partner loader, so that a campaign
-/// page costs the same statements however its loads happen to fall into batching windows.
+/// The partner rows are read with the backers, in one statement, rather than through the
+/// partner loader: a campaign page then costs the same statements however its loads fall into
+/// batching windows.
 impl Loader<i64> for BackingByPosition {
     type Value = Vec<(position_backer::Model, partner::Model)>;
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let backers = position_backer::Entity::find()
+            .find_also_related(partner::Entity)
             .filter(position_backer::Column::PositionId.is_in(keys.iter().copied()))
             .order_by_asc(position_backer::Column::Id)
             .all(&self.db)
             .await?;
-        if backers.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let partners: HashMap<i64, partner::Model> = partner::Entity::find()
-            .filter(partner::Column::Id.is_in(backers.iter().map(|backer| backer.partner_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| (row.id, row))
-            .collect();
         let mut grouped: HashMap<i64, Self::Value> = HashMap::new();
-        for backer in backers {
-            if let Some(partner) = partners.get(&backer.partner_id) {
+        for (backer, partner) in backers {
+            if let Some(partner) = partner {
                 grouped
                     .entry(backer.position_id)
                     .or_default()
-                    .push((backer, partner.clone()));
+                    .push((backer, partner));
             }
         }
         for backing in grouped.values_mut() {

@@ -423,7 +423,10 @@ impl TrainingSession {
     }
 
     async fn goals(&self, ctx: &Context<'_>) -> ApiResult<Vec<AdvocacyGoal>> {
-        goals_by_id(ctx, &self.linked(ctx, TrainingLinkKind::Goal).await?).await
+        Ok(goals_by_id(
+            ctx,
+            &self.linked(ctx, TrainingLinkKind::Goal).await?,
+        ))
     }
 
     /// The Early Action principles it builds practice in (their ids).

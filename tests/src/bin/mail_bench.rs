@@ -4,7 +4,8 @@
 //!
 //! `cargo run --release -p tests --bin mail_bench` (SQLite), or with
 //! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL.
-//! `SUBSCRIBERS` and `DELIVERY_SECONDS` change the sizes.
+//! `SUBSCRIBERS`, `DELIVERY_SECONDS` and `MAIL_CONCURRENCY` change the sizes. For comparison it
+//! then measures a bare SMTP client against a fresh server of the same kind.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,10 @@ use entities::{
 use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
 use serde_json::json;
 use tests::{TestApp, smtp::SmtpSink};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    net::TcpStream,
+};
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -78,6 +83,71 @@ async fn main() {
         delivered as f64 / seconds
     );
     worker.stop().await;
+
+    let bare = bare_client_rate(concurrency, window).await;
+    println!(
+        "bare SMTP client ({concurrency} connections, TCP_NODELAY, one write per command) to a fresh local SMTP server: {bare:.0} per second; the worker reached {:.0}% of it",
+        100.0 * delivered as f64 / seconds / bare
+    );
+}
+
+/// What the same kind of SMTP server takes from the simplest client that could send to it:
+/// `connections` sockets with TCP_NODELAY, each sending MAIL, RCPT, DATA and a message of the
+/// size the worker sends, waiting for each answer, for `window`. Messages per second.
+async fn bare_client_rate(connections: u64, window: Duration) -> f64 {
+    let sink = SmtpSink::start();
+    let body = format!(
+        "From: updates@charity.example.org\r\nTo: reader@example.org\r\nSubject: Benchmark\r\n\r\n{}\r\n.\r\n",
+        "An update on the campaign, as long as a short email. ".repeat(40)
+    );
+    let deadline = Instant::now() + window;
+    let clients = (0..connections).map(|_| {
+        let body = body.clone();
+        let address = sink.address;
+        tokio::spawn(async move { bare_client(address, &body, deadline).await })
+    });
+    let sent: u64 = futures_util::future::join_all(clients)
+        .await
+        .into_iter()
+        .map(|sent| sent.unwrap_or(0))
+        .sum();
+    sent as f64 / window.as_secs_f64()
+}
+
+/// One connection's messages until `deadline`.
+async fn bare_client(address: std::net::SocketAddr, body: &str, deadline: Instant) -> u64 {
+    let stream = TcpStream::connect(address)
+        .await
+        .unwrap_or_else(|error| panic!("the sink refused a connection: {error}"));
+    stream
+        .set_nodelay(true)
+        .unwrap_or_else(|error| panic!("TCP_NODELAY refused: {error}"));
+    let (reader, mut writer) = stream.into_split();
+    let mut replies = BufReader::new(reader).lines();
+    let mut exchange = async |command: &str| {
+        writer
+            .write_all(command.as_bytes())
+            .await
+            .unwrap_or_else(|error| panic!("the sink stopped reading: {error}"));
+        // Multi-line replies (EHLO) end with a line whose code is followed by a space.
+        while let Ok(Some(line)) = replies.next_line().await {
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return;
+            }
+        }
+        panic!("the sink closed the connection");
+    };
+    exchange("").await;
+    exchange("EHLO bench.example.org\r\n").await;
+    let mut sent = 0;
+    while Instant::now() < deadline {
+        exchange("MAIL FROM:<updates@charity.example.org>\r\n").await;
+        exchange("RCPT TO:<reader@example.org>\r\n").await;
+        exchange("DATA\r\n").await;
+        exchange(body).await;
+        sent += 1;
+    }
+    sent
 }
 
 /// Confirmed subscribers, written in batches.

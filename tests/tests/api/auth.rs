@@ -326,6 +326,89 @@ async fn signing_out_ends_the_session_and_its_tokens() {
     assert_eq!(me_status(&app, &other_device.access_token).await.0, 200);
 }
 
+/// Statements one signed-in request that reads nothing costs: the session check or nothing.
+async fn statements_to_recognise(app: &TestApp, token: &str) -> u64 {
+    let before = app.statements();
+    app.ok(Some(token), "{ __typename }", json!({})).await;
+    app.statements() - before
+}
+
+/// The status of `me` once this instance has had the moment PostgreSQL takes to deliver a
+/// notification from another instance (on SQLite the instances share one process, and the
+/// first answer is the one that counts).
+async fn status_once_heard(app: &TestApp, token: &str) -> u16 {
+    for _ in 0..100 {
+        let status = me_status(app, token).await.0;
+        if status == 401 {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    me_status(app, token).await.0
+}
+
+/// A session checked moments ago is taken from memory (no statement), so its ending must reach
+/// every instance: a sign-out or a deactivation on another instance is refused here as soon as
+/// the notification arrives, not when the memory expires.
+#[tokio::test]
+async fn a_session_ended_on_another_instance_is_refused_here_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let staff = app
+        .staff(&admin, "london", "kwame@charity.example.org")
+        .await;
+    let second_device = app.login("kwame@charity.example.org", PASSWORD).await;
+    let other = app.another_instance(|_| {}).await;
+
+    // This instance trusts its memory once it hears every ending (on PostgreSQL, once its
+    // listener is connected, which takes a moment after start).
+    let mut remembered = false;
+    for _ in 0..50 {
+        statements_to_recognise(&app, &staff.access_token).await;
+        if statements_to_recognise(&app, &staff.access_token).await == 0 {
+            remembered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        remembered,
+        "a session checked moments ago costs no statement"
+    );
+    statements_to_recognise(&app, &second_device.access_token).await;
+
+    let out = app
+        .gql_at(
+            other.address,
+            None,
+            "mutation($t: String!) { logout(refreshToken: $t) }",
+            json!({ "t": staff.refresh_token }),
+        )
+        .await;
+    assert_eq!(out["data"]["logout"], true);
+    assert_eq!(status_once_heard(&app, &staff.access_token).await, 401);
+    assert_eq!(
+        me_status(&app, &second_device.access_token).await.0,
+        200,
+        "the other session carries on"
+    );
+
+    let deactivated = app
+        .gql_at(
+            other.address,
+            Some(&admin.access_token),
+            "mutation($id: ID!) { deactivateUser(id: $id) { active } }",
+            json!({ "id": staff.user_id }),
+        )
+        .await;
+    assert_eq!(deactivated["data"]["deactivateUser"]["active"], false);
+    assert_eq!(
+        status_once_heard(&app, &second_device.access_token).await,
+        401
+    );
+    other.stop().await;
+}
+
 #[tokio::test]
 async fn a_deactivated_account_loses_access_at_once_and_cannot_sign_in() {
     let app = TestApp::spawn().await;

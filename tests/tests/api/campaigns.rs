@@ -335,3 +335,48 @@ async fn bad_campaign_input_names_the_field_and_creates_nothing() {
         .await;
     assert_eq!(count["campaigns"]["totalCount"], 0);
 }
+
+/// The fields of each object come back in the order the query names them, as the GraphQL
+/// specification says, even where a later field is ready first (`title` needs no further
+/// read; the actions wait for their loader).
+#[tokio::test]
+async fn fields_come_back_in_the_order_the_query_names_them() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign = w.active_campaign(&app, "Lift the ban").await;
+    w.action(&app, &campaign, json!({})).await;
+    let query = "query($id: ID!) { campaign(id: $id) {
+        jointActions { totalCount nodes { opensAt title } } ...Named status
+        positions { totalCount } id } }
+        fragment Named on Campaign { title goals { totalCount } }";
+    let body = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query, "variables": { "id": campaign } }))
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .expect("a body");
+    let keys: Vec<&str> = [
+        "\"campaign\"",
+        "\"jointActions\"",
+        "\"opensAt\"",
+        "\"title\":\"Write to your MP\"",
+        "\"title\":\"Lift the ban\"",
+        "\"goals\"",
+        "\"status\"",
+        "\"positions\"",
+        "\"id\"",
+    ]
+    .into_iter()
+    .filter(|key| body.contains(key))
+    .collect();
+    assert_eq!(keys.len(), 9, "every field is in the answer: {body}");
+    let positions: Vec<usize> = keys.iter().filter_map(|key| body.find(key)).collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "fields out of the query's order: {body}"
+    );
+}

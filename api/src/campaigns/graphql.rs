@@ -18,7 +18,7 @@ use crate::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
         loaders::{ById, Links, batching},
-        pagination::{Page, PageArgs, Total, connection_cost, newest_first, page},
+        pagination::{Page, PageArgs, Total, connection_cost, newest_first, page, rows_and_total},
     },
     input,
     joint_actions::graphql::JointAction,
@@ -563,11 +563,9 @@ impl CampaignQuery {
         let filter = filter.unwrap_or_default().parse()?;
         let db = &ctx.state().db;
         let query = super::visible(ctx.viewer(), &filter);
-        let total = Total::of(db, query.clone());
-        let rows = newest_first(query, campaign::Column::Id, args.after)
-            .limit(args.limit())
-            .all(db)
-            .await?;
+        let paged =
+            newest_first(query.clone(), campaign::Column::Id, args.after).limit(args.limit());
+        let (rows, total) = rows_and_total(ctx, db, (query, paged), args.after.is_none()).await?;
         let viewer = ctx.viewer();
         let shown = rows
             .into_iter()

@@ -6,8 +6,8 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    FromQueryResult, IdenStatic, QueryFilter, QueryResult, QuerySelect, QueryTrait, Related,
-    SelectA, SelectB,
+    FromQueryResult, IdenStatic, Iterable, JoinType, QueryFilter, QueryResult, QuerySelect,
+    QueryTrait, Related, SelectA, SelectB, SelectC,
     sea_query::{
         Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement,
     },
@@ -65,8 +65,23 @@ pub struct ChildPages<E: EntityTrait, T = <E as EntityTrait>::Model> {
     id: E::Column,
     visibility: Visibility,
     select: fn() -> SelectStatement,
+    /// Joins more rows onto each child of a page (`with_many`).
+    widen: Option<Widening>,
     decode: fn(&QueryResult) -> Result<T, DbErr>,
+    /// Adds a decoded row to its page: a row of its own, or more of the row before.
+    gather: fn(&mut Vec<T>, T),
 }
+
+/// A child with the rows that point to it, each with the row it points to in turn.
+pub type WithMany<E, C, R> = (
+    <E as EntityTrait>::Model,
+    Vec<(<C as EntityTrait>::Model, <R as EntityTrait>::Model)>,
+);
+
+type Widening = Box<dyn Fn(&mut SelectStatement) + Send + Sync>;
+
+/// The page's rows in the outer query.
+const RANKED: &str = "ranked";
 
 impl<E: EntityTrait> ChildPages<E> {
     pub fn new(
@@ -81,7 +96,9 @@ impl<E: EntityTrait> ChildPages<E> {
             id,
             visibility,
             select: || E::find().into_query(),
+            widen: None,
             decode: |row| E::Model::from_query_result(row, ""),
+            gather: Vec::push,
         }
     }
 }
@@ -104,11 +121,75 @@ impl<E: EntityTrait> ChildPages<E> {
             id,
             visibility,
             select: || E::find().find_also_related(R::default()).into_query(),
+            widen: None,
             decode: |row| {
                 Ok((
                     E::Model::from_query_result(row, SelectA.as_str())?,
                     R::Model::from_query_result_optional(row, SelectB.as_str())?,
                 ))
+            },
+            gather: Vec::push,
+        }
+    }
+}
+
+impl<E: EntityTrait> ChildPages<E> {
+    /// Pages whose children come with the rows of `C` that point to them through `link` (a
+    /// position with its backers), each with the `R` row it points to through `points_to` (the
+    /// backer's partner): one statement, read as one row per pair (a child with none once) and
+    /// gathered into one entry per child.
+    pub fn with_many<C, R>(
+        db: &DatabaseConnection,
+        (parent, id): (E::Column, E::Column),
+        visibility: Visibility,
+        link: C::Column,
+        points_to: (C::Column, R::Column),
+    ) -> ChildPages<E, WithMany<E, C, R>>
+    where
+        E::Model: Keyed,
+        C: EntityTrait,
+        R: EntityTrait,
+    {
+        let widen = move |outer: &mut SelectStatement| {
+            let (many, one) = (Alias::new("many"), Alias::new("one"));
+            for column in C::Column::iter() {
+                let name = format!("{}{}", SelectB.as_str(), column.as_str());
+                outer.expr_as(Expr::col((many.clone(), column)), Alias::new(name));
+            }
+            for column in R::Column::iter() {
+                let name = format!("{}{}", SelectC.as_str(), column.as_str());
+                outer.expr_as(Expr::col((one.clone(), column)), Alias::new(name));
+            }
+            outer
+                .join_as(
+                    JoinType::LeftJoin,
+                    C::default(),
+                    many.clone(),
+                    Expr::col((many.clone(), link)).equals((Alias::new(RANKED), id)),
+                )
+                .join_as(
+                    JoinType::LeftJoin,
+                    R::default(),
+                    one.clone(),
+                    Expr::col((one, points_to.1)).equals((many, points_to.0)),
+                );
+        };
+        ChildPages {
+            db: db.clone(),
+            parent,
+            id,
+            visibility,
+            select: || E::find().into_query(),
+            widen: Some(Box::new(widen)),
+            decode: |row| {
+                let child = E::Model::from_query_result(row, "")?;
+                let many = C::Model::from_query_result_optional(row, SelectB.as_str())?;
+                let one = R::Model::from_query_result_optional(row, SelectC.as_str())?;
+                Ok((child, many.zip(one).into_iter().collect()))
+            },
+            gather: |rows, (child, pairs)| match rows.last_mut() {
+                Some((last, gathered)) if last.key() == child.key() => gathered.extend(pairs),
+                _ => rows.push((child, pairs)),
             },
         }
     }
@@ -148,7 +229,7 @@ where
                     rows: Vec::new(),
                     total: None,
                 });
-                page.rows.push(row);
+                (self.gather)(&mut page.rows, row);
                 page.total = total;
             }
         }
@@ -189,12 +270,15 @@ impl<E: EntityTrait, T> ChildPages<E, T> {
         let mut window = WindowStatement::partition_by((E::default(), self.parent));
         window.order_by((E::default(), self.id), Order::Asc);
         inner.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new("child_rank"));
-        let outer = Query::select()
-            .column(Asterisk)
-            .from_subquery(inner, Alias::new("ranked"))
-            .and_where(Expr::col(Alias::new("child_rank")).lte(limit))
-            .order_by(Alias::new("child_rank"), Order::Asc)
+        let mut outer = Query::select()
+            .column((Alias::new(RANKED), Asterisk))
+            .from_subquery(inner, Alias::new(RANKED))
+            .and_where(Expr::col((Alias::new(RANKED), Alias::new("child_rank"))).lte(limit))
+            .order_by((Alias::new(RANKED), Alias::new("child_rank")), Order::Asc)
             .to_owned();
+        if let Some(widen) = &self.widen {
+            widen(&mut outer);
+        }
         let mut rows = Vec::new();
         for row in self.db.query_all(&outer).await? {
             let parent: i64 = row.try_get("", "child_parent")?;

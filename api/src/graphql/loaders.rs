@@ -8,7 +8,8 @@ use std::{collections::HashMap, marker::PhantomData, sync::Arc, time::Duration};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entities::{
-    advocacy_goal, campaign, joint_action, opt_in, partner, policy_update, position, user,
+    advocacy_goal, campaign, joint_action, opt_in, opt_in_event, partner, policy_update, position,
+    user,
 };
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, ModelTrait, Order,
@@ -56,6 +57,12 @@ impl Keyed for opt_in::Model {
     }
 }
 
+impl Keyed for opt_in_event::Model {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
 impl Keyed for policy_update::Model {
     fn key(&self) -> i64 {
         self.id
@@ -70,6 +77,13 @@ impl Keyed for position::Model {
 
 /// A child read with the row it points to takes the child's key.
 impl<M: Keyed, R> Keyed for (M, Option<R>) {
+    fn key(&self) -> i64 {
+        self.0.key()
+    }
+}
+
+/// A child read with the rows that point to it takes the child's key.
+impl<M: Keyed, P> Keyed for (M, Vec<P>) {
     fn key(&self) -> i64 {
         self.0.key()
     }

@@ -2,14 +2,14 @@
 //! next page starts strictly after it, so pages stay stable while rows are added.
 
 use async_graphql::{
-    Object,
+    Context, Object,
     connection::{Connection, Edge, EmptyFields},
     futures_util::future::BoxFuture,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, Select,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, Select, sea_query::Expr,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -129,6 +129,51 @@ impl Total {
     async fn total_count(&self) -> ApiResult<u64> {
         (self.0)().await
     }
+}
+
+/// A row read with the size of the whole list it belongs to.
+struct Counted<M> {
+    row: M,
+    total: i64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Counted<M> {
+    fn from_query_result(result: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            row: M::from_query_result(result, prefix)?,
+            total: result.try_get(prefix, LIST_TOTAL)?,
+        })
+    }
+}
+
+const LIST_TOTAL: &str = "list_total";
+
+/// The rows of one page (`paged`: `filtered`, past the cursor, ordered and limited), and the
+/// size of the whole list. When the client asks for `totalCount` on a first page, both come
+/// from one statement: `COUNT(*) OVER ()` counts every row the filter keeps, before the limit.
+/// Otherwise the total is counted apart, and only if asked for (a window count would make the
+/// database read the whole list for a page that does not show its size).
+pub async fn rows_and_total<E>(
+    ctx: &Context<'_>,
+    db: &DatabaseConnection,
+    (filtered, paged): (Select<E>, Select<E>),
+    first_page: bool,
+) -> ApiResult<(Vec<E::Model>, Total)>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
+    if !(first_page && ctx.look_ahead().field("totalCount").exists()) {
+        return Ok((paged.all(db).await?, Total::of(db, filtered)));
+    }
+    let counted = paged
+        .expr_as(Expr::cust("COUNT(*) OVER ()"), LIST_TOTAL)
+        .into_model::<Counted<E::Model>>()
+        .all(db)
+        .await?;
+    let total = counted.first().map_or(0, |row| row.total);
+    let rows = counted.into_iter().map(|counted| counted.row).collect();
+    Ok((rows, Total::known(u64::try_from(total).unwrap_or(0))))
 }
 
 /// Orders newest first by id, starting after the cursor id.

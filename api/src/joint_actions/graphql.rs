@@ -80,6 +80,9 @@ pub struct JointActionLoaders {
     opt_in_counts: DataLoader<ChildCounts<opt_in::Entity>>,
     opt_ins_by_region: DataLoader<OptInsByRegion>,
     partner_answers: DataLoader<PartnerAnswers>,
+    /// Each partner's opt-ins and withdrawals, oldest first.
+    partner_history: DataLoader<ChildPages<opt_in_event::Entity>>,
+    partner_history_counts: DataLoader<ChildCounts<opt_in_event::Entity>>,
 }
 
 impl JointActionLoaders {
@@ -110,6 +113,17 @@ impl JointActionLoaders {
             opt_in_counts: batching(ChildCounts::new(db, opt_in::Column::ActionId, active())),
             opt_ins_by_region: batching(OptInsByRegion { db: db.clone() }),
             partner_answers: batching(PartnerAnswers { db: db.clone() }),
+            partner_history: batching(ChildPages::new(
+                db,
+                opt_in_event::Column::PartnerId,
+                opt_in_event::Column::Id,
+                all_rows(),
+            )),
+            partner_history_counts: batching(ChildCounts::new(
+                db,
+                opt_in_event::Column::PartnerId,
+                all_rows(),
+            )),
         }
     }
 }
@@ -342,7 +356,27 @@ impl JointAction {
 }
 
 /// A page of opt-in history, oldest first.
-pub async fn events_page(
+/// One page of a partner's opt-ins and withdrawals, oldest first, for a viewer who may see the
+/// partner's history: batched with the other partners of a list.
+pub async fn history_of_partner(
+    ctx: &Context<'_>,
+    partner_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Page<OptInEvent>> {
+    let loaders = ctx.loader::<JointActionLoaders>();
+    let viewer = ctx.viewer();
+    load_page(
+        (&loaders.partner_history, &loaders.partner_history_counts),
+        partner_id,
+        Audience::Everyone,
+        (first, after),
+        |row| Visible::check(viewer, row, &()).map(OptInEvent),
+    )
+    .await
+}
+
+async fn events_page(
     ctx: &Context<'_>,
     query: sea_orm::Select<opt_in_event::Entity>,
     first: Option<i32>,

@@ -2,7 +2,7 @@ use async_graphql::{
     Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, dataloader::DataLoader,
 };
 use chrono::{DateTime, Utc};
-use entities::{enums, opt_in_event, partner, support_request};
+use entities::{enums, partner, support_request};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{
@@ -15,10 +15,10 @@ use crate::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
         loaders::{ById, batching},
-        pagination::{Page, PageArgs, Total, connection_cost, page},
+        pagination::{Page, PageArgs, Total, connection_cost, page, rows_and_total},
     },
     input,
-    joint_actions::graphql::{OptInEvent, events_page},
+    joint_actions::graphql::{OptInEvent, history_of_partner},
     positions::graphql::PositionApproval,
     regions::graphql::{Region, region_by_id},
     support_requests::graphql::{SupportRequest, support_page},
@@ -153,9 +153,7 @@ impl Partner {
                 "a partner's opt-in history is for staff, admins and its own members",
             ));
         }
-        let query =
-            opt_in_event::Entity::find().filter(opt_in_event::Column::PartnerId.eq(self.row().id));
-        events_page(ctx, query, first, after).await
+        history_of_partner(ctx, self.row().id, first, after).await
     }
 
     /// Engagement: the positions the partner was asked to approve and its answers, newest
@@ -290,11 +288,8 @@ pub async fn list(
     let filter = filter.parse()?;
     let db = &ctx.state().db;
     let query = super::visible(ctx.viewer(), &filter);
-    let total = Total::of(db, query.clone());
-    let rows = super::after_cursor(query, args.after.as_ref())
-        .limit(args.limit())
-        .all(db)
-        .await?;
+    let paged = super::after_cursor(query.clone(), args.after.as_ref()).limit(args.limit());
+    let (rows, total) = rows_and_total(ctx, db, (query, paged), args.after.is_none()).await?;
     Ok(shown_page(ctx, rows, &args, total))
 }
 

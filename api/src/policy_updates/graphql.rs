@@ -23,7 +23,7 @@ use crate::{
         context::{ContextExt, load_one},
         error::{ApiError, ApiResult},
         loaders::{ById, Children, Links, batching},
-        pagination::{Page, PageArgs, Total, connection_cost, newest_first, page},
+        pagination::{Page, PageArgs, Total, connection_cost, newest_first, page, rows_and_total},
     },
     input,
     regions::graphql::{Region, region_by_id},
@@ -401,15 +401,15 @@ impl PolicyUpdateQuery {
         let state = ctx.state();
         let backend = state.db.get_database_backend();
         let query = super::visible(backend, ctx.viewer(), state.now(), &filter);
-        let total = Total::of(&state.db, query.clone());
         if let Some(words) = &filter.search {
+            let total = Total::of(&state.db, query.clone());
             return ranked(ctx, query, words, first, after, total).await;
         }
         let args = PageArgs::<i64>::parse(first, after)?;
-        let rows = newest_first(query, policy_update::Column::Id, args.after)
-            .limit(args.limit())
-            .all(&state.db)
-            .await?;
+        let paged =
+            newest_first(query.clone(), policy_update::Column::Id, args.after).limit(args.limit());
+        let (rows, total) =
+            rows_and_total(ctx, &state.db, (query, paged), args.after.is_none()).await?;
         let (viewer, now) = (ctx.viewer(), state.now());
         let shown = rows
             .into_iter()

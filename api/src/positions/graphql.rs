@@ -64,6 +64,8 @@ pub enum PositionStatus {
 pub struct PositionLoaders {
     positions: DataLoader<ById<position::Entity>>,
     campaign_positions: DataLoader<ChildPages<position::Entity>>,
+    /// The same pages with each position's backers and their partners.
+    campaign_positions_backed: DataLoader<ChildPages<position::Entity, (position::Model, Backers)>>,
     campaign_position_counts: DataLoader<ChildCounts<position::Entity>>,
     versions: DataLoader<Versions>,
     all_versions: DataLoader<Children<position_version::Entity>>,
@@ -80,6 +82,16 @@ impl PositionLoaders {
                 position::Column::CampaignId,
                 position::Column::Id,
                 Arc::new(super::visible_to),
+            )),
+            campaign_positions_backed: batching(ChildPages::with_many::<
+                position_backer::Entity,
+                partner::Entity,
+            >(
+                db,
+                (position::Column::CampaignId, position::Column::Id),
+                Arc::new(super::visible_to),
+                position_backer::Column::PositionId,
+                (position_backer::Column::PartnerId, partner::Column::Id),
             )),
             campaign_position_counts: batching(ChildCounts::new(
                 db,
@@ -187,6 +199,9 @@ impl Loader<i64> for ApprovalsByVersion {
     }
 }
 
+/// A position's backers with their partners, in the order of the partners' names.
+type Backers = Vec<(position_backer::Model, partner::Model)>;
+
 /// The partners a position was published with, and the names they had when asked.
 pub struct BackingByPosition {
     db: DatabaseConnection,
@@ -196,7 +211,7 @@ pub struct BackingByPosition {
 /// partner loader: a campaign page then costs the same statements however its loads fall into
 /// batching windows.
 impl Loader<i64> for BackingByPosition {
-    type Value = Vec<(position_backer::Model, partner::Model)>;
+    type Value = Backers;
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
@@ -216,15 +231,21 @@ impl Loader<i64> for BackingByPosition {
             }
         }
         for backing in grouped.values_mut() {
-            backing.sort_by(|(_, a), (_, b)| a.name_key.cmp(&b.name_key));
+            by_name(backing);
         }
         Ok(grouped)
     }
 }
 
+fn by_name(backing: &mut Backers) {
+    backing.sort_by(|(_, a), (_, b)| a.name_key.cmp(&b.name_key));
+}
+
 /// A statement attached to a campaign, whose text is kept in numbered versions.
 pub struct Position {
     seen: Visible<PositionAccess>,
+    /// Its backers, when they were read with it.
+    backing: Option<Backers>,
     /// The region that leads the campaign, whose staff asked for the approvals.
     lead_region: Option<i64>,
 }
@@ -234,6 +255,7 @@ impl Position {
         Some(Self {
             lead_region: facts.campaign.lead_region_id,
             seen: Visible::check(viewer, row, facts)?,
+            backing: None,
         })
     }
 
@@ -399,6 +421,9 @@ impl Position {
     ) -> ApiResult<Vec<(position_backer::Model, partner::Model)>> {
         if self.row().ownership == enums::Ownership::Own || self.row().published_version.is_none() {
             return Ok(Vec::new());
+        }
+        if let Some(backing) = &self.backing {
+            return Ok(backing.clone());
         }
         Ok(
             load_one(&ctx.loader::<PositionLoaders>().backing, self.row().id)
@@ -692,17 +717,40 @@ pub async fn positions_of(
         campaign: campaign.clone(),
         asked: matches!(audience, Audience::Partner(_)),
     };
-    load_page(
-        (
+    let page = (first, after);
+    if !shows_backing(ctx) {
+        let loaders = (
             &loaders.campaign_positions,
             &loaders.campaign_position_counts,
-        ),
-        campaign.id,
-        audience,
-        (first, after),
-        |row| Position::shown(viewer, row, &facts),
-    )
-    .await
+        );
+        let shown = |row| Position::shown(viewer, row, &facts);
+        return load_page(loaders, campaign.id, audience, page, shown).await;
+    }
+    let loaders = (
+        &loaders.campaign_positions_backed,
+        &loaders.campaign_position_counts,
+    );
+    let shown = |(row, mut backing): (position::Model, Backers)| {
+        by_name(&mut backing);
+        Position::shown(viewer, row, &facts).map(|position| Position {
+            backing: Some(backing),
+            ..position
+        })
+    };
+    load_page(loaders, campaign.id, audience, page, shown).await
+}
+
+/// Whether a page of positions shows who backs each one: then its positions are read with
+/// their backers, in the same statement.
+fn shows_backing(ctx: &Context<'_>) -> bool {
+    let page = ctx.look_ahead();
+    [page.field("nodes"), page.field("edges").field("node")]
+        .iter()
+        .any(|node| {
+            ["backers", "backing", "attribution"]
+                .iter()
+                .any(|field| node.field(field).exists())
+        })
 }
 
 /// A position a viewer may see, or NOT_FOUND.

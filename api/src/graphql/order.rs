@@ -22,39 +22,57 @@ pub fn in_query_order(data: &mut Value, document: &ExecutableDocument, operation
     }
 }
 
+/// The keys a set of selections gives an object, in order, each with the selections below it.
+type Keys<'d> = Vec<(Name, Vec<&'d SelectionSet>)>;
+
 /// Orders an object (or each object of a list) by `selections`, which together select its
-/// fields, then each field's value by the selections of that field.
+/// fields, then each field's value by the selections of that field. The keys are worked out
+/// once for all the objects of a list.
 fn reorder(value: &mut Value, selections: &[&SelectionSet], document: &ExecutableDocument) {
+    if !matches!(value, Value::List(_) | Value::Object(_)) {
+        return;
+    }
+    let mut keys = Vec::new();
+    for selection in selections {
+        collect(selection, document, &mut keys);
+    }
+    reorder_by(value, &keys, document);
+}
+
+fn reorder_by(value: &mut Value, keys: &Keys<'_>, document: &ExecutableDocument) {
     match value {
         Value::List(items) => {
             for item in items {
-                reorder(item, selections, document);
+                reorder_by(item, keys, document);
             }
         }
         Value::Object(fields) => {
-            let mut keys = Vec::new();
-            for selection in selections {
-                collect(selection, document, &mut keys);
+            let in_order = fields.len() == keys.len()
+                && fields
+                    .keys()
+                    .zip(keys)
+                    .all(|(field, (key, _))| field == key);
+            if !in_order {
+                let mut unordered = std::mem::take(fields);
+                for (key, _) in keys {
+                    if let Some(field) = unordered.swap_remove(key) {
+                        fields.insert(key.clone(), field);
+                    }
+                }
+                fields.extend(unordered);
             }
-            let mut unordered = std::mem::take(fields);
             for (key, below) in keys {
-                if let Some(mut field) = unordered.swap_remove(&key) {
-                    reorder(&mut field, &below, document);
-                    fields.insert(key, field);
+                if let Some(field) = fields.get_mut(key) {
+                    reorder(field, below, document);
                 }
             }
-            fields.extend(unordered);
         }
         _ => {}
     }
 }
 
 /// The keys `selection` gives an object, in order, each with the selections below it.
-fn collect<'d>(
-    selection: &'d SelectionSet,
-    document: &'d ExecutableDocument,
-    keys: &mut Vec<(Name, Vec<&'d SelectionSet>)>,
-) {
+fn collect<'d>(selection: &'d SelectionSet, document: &'d ExecutableDocument, keys: &mut Keys<'d>) {
     for item in &selection.items {
         match &item.node {
             Selection::Field(field) => {

@@ -20,7 +20,7 @@ use entities::{
     outbox, partner, policy_update, policy_update_campaign, policy_update_topic, subscriber,
     subscriber_campaign, subscriber_topic, user,
 };
-use futures_util::{StreamExt, stream};
+use futures_util::{FutureExt, Stream, StreamExt, future::BoxFuture, stream};
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::{
     ActiveEnum,
@@ -521,12 +521,58 @@ async fn send_batch(
         };
         groups.entry(key).or_default().push(row);
     }
-    stream::iter(groups.into_values())
+    let deliveries = stream::iter(groups.into_values())
         .map(|rows| deliver(state, mailer, &sources, lease, rows))
-        .buffer_unordered(state.config.mail_concurrency)
-        .for_each(|_| std::future::ready(()))
-        .await;
+        .buffer_unordered(state.config.mail_concurrency);
+    record_sent_as_they_go(state, lease, deliveries).await;
     Ok(())
+}
+
+/// Marks sent messages while others are still being sent, in groups: one UPDATE for every
+/// message sent while the previous UPDATE ran (group commit). Per message, the database would
+/// hold the relay back; per batch, a crash would send a whole batch again.
+async fn record_sent_as_they_go(
+    state: &AppState,
+    lease: &str,
+    deliveries: impl Stream<Item = Option<Vec<i64>>>,
+) {
+    let mut deliveries = std::pin::pin!(deliveries);
+    let mut waiting: Vec<Vec<i64>> = Vec::new();
+    let mut marking: Option<BoxFuture<'_, ()>> = None;
+    let mut delivering = true;
+    while delivering || !waiting.is_empty() || marking.is_some() {
+        if marking.is_none() && !waiting.is_empty() {
+            let messages = std::mem::take(&mut waiting);
+            marking = Some(record_sent(state, lease, messages).boxed());
+        }
+        let mut marked = false;
+        tokio::select! {
+            delivered = deliveries.next(), if delivering => match delivered {
+                Some(Some(sent)) => waiting.push(sent),
+                Some(None) => {}
+                None => delivering = false,
+            },
+            () = async {
+                if let Some(recording) = marking.as_mut() {
+                    recording.await;
+                }
+            }, if marking.is_some() => marked = true,
+        }
+        if marked {
+            marking = None;
+        }
+    }
+}
+
+/// Marks messages sent (each message's outbox rows), logging rather than failing: the rows
+/// stay leased and are sent again only if this does not stick.
+async fn record_sent(state: &AppState, lease: &str, messages: Vec<Vec<i64>>) {
+    let ids: Vec<i64> = messages.iter().flatten().copied().collect();
+    match mark_sent(state, lease, &ids).await {
+        // A message counts once, whatever number of queued rows (a digest's updates) it had.
+        Ok(()) => (0..messages.len()).for_each(|_| crate::monitoring::email("sent")),
+        Err(error) => tracing::error!(%error, "could not record a delivery outcome"),
+    }
 }
 
 /// Extends the lease of the rows this worker still holds.
@@ -614,7 +660,7 @@ async fn deliver(
     sources: &Sources,
     lease: &str,
     rows: Vec<outbox::Model>,
-) {
+) -> Option<Vec<i64>> {
     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
     let outcome = match sources.compose(state, &rows) {
         Ok(Some(message)) => mailer.send(message).await,
@@ -632,12 +678,14 @@ async fn deliver(
         .map(|row| row.attempts)
         .max()
         .unwrap_or_default();
-    let recorded = match &outcome {
-        Ok(()) => mark_sent(state, lease, &ids).await,
-        Err(error) => mark_failed(state, lease, &ids, attempts, error).await,
-    };
-    if let Err(error) = recorded {
-        tracing::error!(%error, "could not record a delivery outcome");
+    match outcome {
+        Ok(()) => Some(ids),
+        Err(error) => {
+            if let Err(error) = mark_failed(state, lease, &ids, attempts, &error).await {
+                tracing::error!(%error, "could not record a delivery outcome");
+            }
+            None
+        }
     }
 }
 
@@ -656,8 +704,6 @@ async fn mark_sent(state: &AppState, lease: &str, ids: &[i64]) -> ApiResult<()> 
         .filter(held(lease))
         .exec(&state.db)
         .await?;
-    // One message, whatever number of queued rows (a digest's updates) it carried.
-    crate::monitoring::email("sent");
     Ok(())
 }
 

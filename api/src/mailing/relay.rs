@@ -264,3 +264,48 @@ pub async fn send(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn security_and_port(url: &str) -> (Security, u16) {
+        let relay = RelayConnector::from_url(url).unwrap_or_else(|error| panic!("{url}: {error}"));
+        (relay.security, relay.port)
+    }
+
+    #[test]
+    fn the_url_names_how_the_relay_is_reached() {
+        assert_eq!(
+            security_and_port("smtp://127.0.0.1:2525"),
+            (Security::Plain, 2525)
+        );
+        assert_eq!(
+            security_and_port("smtp://user:secret@mail.example.org?tls=required"),
+            (Security::StartTls { required: true }, 587)
+        );
+        assert_eq!(
+            security_and_port("smtp://mail.example.org?tls=opportunistic"),
+            (Security::StartTls { required: false }, 587)
+        );
+        assert_eq!(
+            security_and_port("smtps://user:p%40ss@mail.example.org"),
+            (Security::Implicit, 465)
+        );
+    }
+
+    #[test]
+    fn passwords_go_only_over_tls_and_errors_do_not_repeat_them() {
+        for refused in [
+            "smtp://user:s3cret@mail.example.org",
+            "smtp://user:s3cret@mail.example.org?tls=opportunistic",
+            "http://user:s3cret@mail.example.org",
+            "smtp://user:s3cret@mail.example.org?tls=sometimes",
+        ] {
+            let Err(error) = RelayConnector::from_url(refused) else {
+                panic!("{refused} was accepted");
+            };
+            assert!(!error.to_string().contains("s3cret"), "{error}");
+        }
+    }
+}

@@ -13,6 +13,7 @@ mod m20261201_000006_enquiries_and_evidence;
 mod m20261201_000007_early_action;
 mod m20261201_000008_training;
 mod m20261201_000009_petitions;
+mod m20261201_000010_outbox_order;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_early_action::Migration),
             Box::new(m20261201_000008_training::Migration),
             Box::new(m20261201_000009_petitions::Migration),
+            Box::new(m20261201_000010_outbox_order::Migration),
         ]
     }
 }

@@ -12,7 +12,10 @@
 //! Idle is idle: a worker sleeps until email is queued (an event from any instance), the next
 //! retry or digest is due, or a lease it is waiting on runs out.
 
-use std::{collections::BTreeMap, time::Duration as StdDuration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration as StdDuration,
+};
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use entities::{
@@ -588,13 +591,43 @@ async fn renew(state: &AppState, lease: &str) {
     }
 }
 
-/// Leases up to [`BATCH`] due messages to this worker under `lease`. On PostgreSQL
+/// Leases up to [`BATCH`] due messages to this worker under `lease` (with the other due
+/// digest rows of the subscribers among them). On PostgreSQL
 /// `SKIP LOCKED` lets several instances take disjoint batches at once; SQLite has one writer
 /// at a time anyway.
 async fn take_due(state: &AppState, lease: &str) -> ApiResult<Vec<outbox::Model>> {
     let now = state.now();
     give_up_on_abandoned(state, now).await?;
-    let due = Query::select()
+    // In id order, which an index walks, so finding a batch reads about a batch of rows.
+    let first = due(now)
+        .order_by(outbox::Column::Id, sea_orm::Order::Asc)
+        .limit(BATCH)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    let txn = db::begin_write(&state.db).await?;
+    let mut taken = lease_rows(&txn, first, now, lease).await?;
+    let readers: BTreeSet<i64> = taken
+        .iter()
+        .filter(|row| row.kind == MailKind::Digest)
+        .filter_map(|row| row.subscriber_id)
+        .collect();
+    if !readers.is_empty() {
+        // A subscriber's digest rows travel together as one message: the rest of theirs that
+        // are due come with them.
+        let rest = due(now)
+            .and_where(outbox::Column::Kind.eq(MailKind::Digest.to_value()))
+            .and_where(outbox::Column::SubscriberId.is_in(readers))
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .to_owned();
+        taken.extend(lease_rows(&txn, rest, now, lease).await?);
+    }
+    txn.commit().await?;
+    Ok(taken)
+}
+
+/// The ids of messages due now and not leased to a worker.
+fn due(now: DateTime<Utc>) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
         .column(outbox::Column::Id)
         .from(outbox::Entity)
         .and_where(outbox::Column::Status.eq(MailStatus::Pending.to_value()))
@@ -605,24 +638,26 @@ async fn take_due(state: &AppState, lease: &str) -> ApiResult<Vec<outbox::Model>
                 .add(outbox::Column::LockedUntil.is_null())
                 .add(outbox::Column::LockedUntil.lt(now)),
         )
-        .order_by(outbox::Column::SubscriberId, sea_orm::Order::Asc)
-        .order_by(outbox::Column::Id, sea_orm::Order::Asc)
-        .limit(BATCH)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .to_owned();
-    let txn = db::begin_write(&state.db).await?;
-    let taken = outbox::Entity::update_many()
+        .to_owned()
+}
+
+/// Leases the messages `ids` selects to this worker, counting an attempt for each.
+async fn lease_rows(
+    conn: &impl ConnectionTrait,
+    ids: sea_orm::sea_query::SelectStatement,
+    now: DateTime<Utc>,
+    lease: &str,
+) -> ApiResult<Vec<outbox::Model>> {
+    Ok(outbox::Entity::update_many()
         .col_expr(outbox::Column::LockedUntil, Expr::val(now + LEASE))
         .col_expr(outbox::Column::LeaseToken, Expr::val(lease))
         .col_expr(
             outbox::Column::Attempts,
             Expr::col(outbox::Column::Attempts).add(1),
         )
-        .filter(outbox::Column::Id.in_subquery(due))
-        .exec_with_returning(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(taken)
+        .filter(outbox::Column::Id.in_subquery(ids))
+        .exec_with_returning(conn)
+        .await?)
 }
 
 /// A message whose every attempt ended with its worker gone (the lease ran out, no outcome

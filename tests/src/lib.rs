@@ -199,6 +199,14 @@ impl Drop for TestApp {
     }
 }
 
+/// A benchmark's size or duration from the environment variable `name`, or `default`.
+pub fn bench_setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
 pub fn default_settings(dir: &std::path::Path) -> Settings {
     Settings {
         bind_addr: "127.0.0.1:0".parse().expect("an address"),

@@ -23,7 +23,7 @@ use entities::{
 use futures_util::future::join_all;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
-use tests::TestApp;
+use tests::{TestApp, bench_setting as setting};
 
 const PARTNERS: i64 = 400;
 const CAMPAIGNS: i64 = 20;
@@ -37,13 +37,6 @@ const CAMPAIGN_PAGE: &str = "query($id: ID!) { campaign(id: $id) { id title stat
     jointActions { totalCount nodes { id title
         optIns(first: 100) { totalCount nodes { partner { name region { slug name } } } } } }
     positions { nodes { id ownership backers { name } } } } }";
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 #[tokio::main]
 async fn main() {

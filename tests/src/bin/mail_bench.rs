@@ -15,18 +15,11 @@ use entities::{
 };
 use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
 use serde_json::json;
-use tests::{TestApp, smtp::SmtpSink};
+use tests::{TestApp, bench_setting as setting, smtp::SmtpSink};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
 };
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 #[tokio::main]
 async fn main() {

@@ -126,22 +126,7 @@ async fn statements_for_campaign_page(
         Some(app.region_id("london").await),
         None,
     ];
-    let goals = app.ok(None, "{ advocacyGoals { id } }", json!({})).await;
-    let campaign = app
-        .ok(
-            token,
-            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
-            json!({ "i": { "title": "Lift the ban", "summary": "Work while waiting.",
-                "goalIds": [goals["advocacyGoals"][0]["id"], goals["advocacyGoals"][3]["id"]] } }),
-        )
-        .await["createCampaign"]["id"]
-        .clone();
-    app.ok(
-        token,
-        "mutation($id: ID!) { setCampaignStatus(id: $id, status: ACTIVE) { id } }",
-        json!({ "id": campaign }),
-    )
-    .await;
+    let campaign = active_campaign(&app, &admin).await;
 
     let mut partner_ids = Vec::new();
     let mut members = Vec::new();

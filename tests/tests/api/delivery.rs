@@ -173,7 +173,9 @@ async fn messages_held_by_a_worker_that_died_are_taken_over_and_sent_once() {
 
 #[tokio::test]
 async fn a_restart_mid_delivery_loses_nothing_and_sends_nothing_twice() {
-    let sink = SmtpSink::start();
+    // A relay that takes 20 ms a message, so that the 600 messages take longer than the wait
+    // for the first 30 (at full speed the worker sends them all before it can be stopped).
+    let sink = SmtpSink::start_slow(StdDuration::from_millis(20));
     let app = TestApp::spawn_with(|settings| {
         settings.smtp_url = Some(sink.url());
         settings.mail_worker = false;

@@ -117,9 +117,9 @@ pub fn worker_ran(worker: &'static str, at: DateTime<Utc>) {
         .set(at.timestamp() as f64);
 }
 
-/// An email handed to the relay, given up for now, or given up for good.
-pub fn email(outcome: &'static str) {
-    metrics::counter!("emails_total", "outcome" => outcome).increment(1);
+/// Emails handed to the relay, given up for now, or given up for good.
+pub fn emails(outcome: &'static str, count: u64) {
+    metrics::counter!("emails_total", "outcome" => outcome).increment(count);
 }
 
 /// `GET /metrics`: the current figures, for a caller with the metrics token (when one is set).

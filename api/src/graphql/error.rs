@@ -111,15 +111,6 @@ pub fn conflict_on_unique(error: DbErr, message: &str) -> ApiError {
     }
 }
 
-/// Labels an error that has no code yet.
-fn with_code(mut error: ServerError, code: &str) -> ServerError {
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code);
-    }
-    error
-}
-
 /// Gives every error in a response an `extensions.code`, once the response is made.
 pub fn with_codes(mut response: Response) -> Response {
     for error in &mut response.errors {
@@ -142,9 +133,7 @@ fn annotate(error: &mut ServerError) {
         return;
     }
     if error.source.is_none() && error.path.is_empty() && !names_no_operation(&error.message) {
-        let unlabelled = std::mem::replace(error, ServerError::new(String::new(), None));
-        *error = before_running(unlabelled);
-        return;
+        return label_before_running(error);
     }
     let extensions = error.extensions.get_or_insert_with(Default::default);
     match error.source.as_deref() {
@@ -167,12 +156,12 @@ fn names_no_operation(message: &str) -> bool {
 
 /// A document was parsed and measured before it was run (see `limits`); what async-graphql
 /// refuses before running it is its nesting check, or a validation rule.
-fn before_running(error: ServerError) -> ServerError {
+fn label_before_running(error: &mut ServerError) {
     if error.message.contains("recursion limit") {
-        let mut short = ServerError::new("the query nests too deeply", None);
-        short.locations = error.locations;
-        with_code(short, "GRAPHQL_VALIDATION_FAILED")
-    } else {
-        with_code(error, "GRAPHQL_VALIDATION_FAILED")
+        error.message = "the query nests too deeply".to_owned();
     }
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", "GRAPHQL_VALIDATION_FAILED");
 }

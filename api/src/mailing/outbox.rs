@@ -573,7 +573,7 @@ async fn record_sent(state: &AppState, lease: &str, messages: Vec<Vec<i64>>) {
     let ids: Vec<i64> = messages.iter().flatten().copied().collect();
     match mark_sent(state, lease, &ids).await {
         // A message counts once, whatever number of queued rows (a digest's updates) it had.
-        Ok(()) => (0..messages.len()).for_each(|_| crate::monitoring::email("sent")),
+        Ok(()) => crate::monitoring::emails("sent", messages.len() as u64),
         Err(error) => tracing::error!(%error, "could not record a delivery outcome"),
     }
 }
@@ -770,7 +770,7 @@ async fn mark_failed(
     } else {
         "failed"
     };
-    crate::monitoring::email(outcome);
+    crate::monitoring::emails(outcome, 1);
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::val(status.to_value()))
         .col_expr(outbox::Column::NextAttemptAt, Expr::val(next))

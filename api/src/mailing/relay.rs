@@ -54,6 +54,8 @@ pub struct RelayConnector {
     host: String,
     port: u16,
     security: Security,
+    /// For implicit TLS: made once, used for every connection.
+    tls: TlsConnector,
     credentials: Option<Credentials>,
     hello: ClientId,
 }
@@ -105,6 +107,7 @@ impl RelayConnector {
             port: parsed.port().unwrap_or(default_port),
             host,
             security,
+            tls: tls_connector()?,
             credentials,
             hello,
         })
@@ -144,18 +147,23 @@ impl RelayConnector {
     }
 
     async fn wrap_in_tls(&self, socket: TcpStream) -> Result<Tls, RelayError> {
-        let roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let config = ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         let name = ServerName::try_from(self.host.clone()).map_err(io::Error::other)?;
-        let stream = TlsConnector::from(Arc::new(config))
-            .connect(name, socket)
-            .await?;
-        Ok(Tls(stream))
+        Ok(Tls(self.tls.connect(name, socket).await?))
     }
+}
+
+/// TLS that trusts the usual public certificate authorities. The provider is named: the
+/// build links more than one, so rustls would not pick a default itself.
+fn tls_connector() -> anyhow::Result<TlsConnector> {
+    let roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 fn decoded(part: &str) -> anyhow::Result<String> {

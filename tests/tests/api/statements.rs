@@ -95,7 +95,8 @@ const CAMPAIGN_PAGE: &str = "query($id: ID!) { campaign(id: $id) {
     } } }
 } }";
 
-/// The campaign page as the side-by-side benchmark reads it (`../shared/perf`).
+/// The campaign page as the side-by-side benchmark against PostGraphile reads it (the same
+/// query as `load_bench`).
 const BENCHMARK_PAGE: &str = "query($id: ID!) { campaign(id: $id) { id title status
     goals { nodes { slug title } }
     jointActions { totalCount nodes { id title

@@ -55,14 +55,14 @@ pub async fn login(
     let stored_hash = account
         .as_ref()
         .map(|account| account.password_hash.clone());
-    let right = match passwords::verify(&state.hashing, password, stored_hash).await {
-        Ok(right) => right,
+    let verdict = match passwords::verify_and_upgrade(&state.hashing, password, stored_hash).await {
+        Ok(verdict) => verdict,
         Err(error) => {
             throttle::not_checked(&state.db, &keys, admitted, now).await?;
             return Err(error);
         }
     };
-    let account = match (right, account) {
+    let account = match (verdict.matches, account) {
         (true, Some(account)) => account,
         _ => return Err(ApiError::Unauthenticated(WRONG_CREDENTIALS)),
     };
@@ -74,6 +74,9 @@ pub async fn login(
         .filter(user::Column::Id.eq(account.id))
         .exec(&txn)
         .await?;
+    if let Some(rehashed) = verdict.rehashed {
+        upgrade_hash(&txn, &account, rehashed).await?;
+    }
     let signed_in = open_session(&txn, state, account, now).await?;
     audit::record(
         &txn,
@@ -84,6 +87,22 @@ pub async fn login(
     .await?;
     txn.commit().await?;
     Ok(signed_in)
+}
+
+/// Stores a hash of the same password made with today's settings, unless the password was
+/// changed while this sign-in was checking it.
+async fn upgrade_hash(
+    conn: &impl ConnectionTrait,
+    account: &user::Model,
+    rehashed: String,
+) -> ApiResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(rehashed))
+        .filter(user::Column::Id.eq(account.id))
+        .filter(user::Column::PasswordHash.eq(account.password_hash.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Opens a session for `account` and issues its first tokens.

@@ -555,3 +555,54 @@ async fn a_malformed_email_at_sign_in_names_the_field() {
         ("BAD_USER_INPUT", "email")
     );
 }
+
+#[tokio::test]
+async fn a_password_hashed_with_older_settings_still_signs_in_and_is_stored_again_with_todays() {
+    use argon2::password_hash::PasswordHasher;
+    use entities::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+    let app = TestApp::spawn().await;
+    app.admin().await;
+    let older = argon2::Argon2::default()
+        .hash_password(PASSWORD.as_bytes())
+        .expect("a hash")
+        .to_string();
+    assert!(
+        older.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{older}"
+    );
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(older.clone()))
+        .filter(user::Column::Email.eq(ADMIN_EMAIL))
+        .exec(&app.state.db)
+        .await
+        .expect("the stored hash replaced");
+
+    let stored = || async {
+        user::Entity::find()
+            .filter(user::Column::Email.eq(ADMIN_EMAIL))
+            .one(&app.state.db)
+            .await
+            .expect("read")
+            .expect("the admin")
+            .password_hash
+    };
+    app.login(ADMIN_EMAIL, PASSWORD).await;
+    let upgraded = stored().await;
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
+        "{upgraded}"
+    );
+
+    let body = app
+        .gql(
+            None,
+            LOGIN,
+            json!({ "e": ADMIN_EMAIL, "p": "not the password at all" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    app.login(ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(stored().await, upgraded, "a current hash is kept as it is");
+}

@@ -7,7 +7,9 @@ use std::{sync::Arc, time::Duration};
 use async_graphql::futures_util::{Stream, stream};
 use chrono::{DateTime, Utc};
 use entities::enums::OptInChange;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -139,25 +141,49 @@ impl Events {
     /// Announces an event that has been committed. Live delivery is best effort: a failure is
     /// logged and the change itself stands.
     pub async fn publish(&self, event: Event) {
+        if !self.shared_through_database() {
+            return self.heard_here(event);
+        }
         if let Event::SessionsEnded(ended) = &event {
             self.sessions.forget(ended);
         }
-        if !self.shared_through_database() {
-            let _ = self.local.send(event);
-            return;
-        }
-        let payload = match serde_json::to_string(&event) {
-            Ok(payload) => payload,
-            Err(error) => return tracing::error!(%error, "could not encode an event"),
+        let announced = match notification(&event) {
+            Ok(notify) => self.db.execute_raw(notify).await.map(drop),
+            Err(error) => Err(error),
         };
-        let notify = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), payload.into()],
-        );
-        if let Err(error) = self.db.execute_raw(notify).await {
+        if let Err(error) = announced {
             tracing::warn!(%error, "could not announce an event");
         }
+    }
+
+    /// Commits `txn`, which ended sessions, together with the announcement of the ending: on
+    /// PostgreSQL the notification is sent inside the transaction, so every instance hears of
+    /// the ending exactly when it is committed, and an ending that cannot be announced is not
+    /// committed (instances would otherwise keep a cached check of the session for a while).
+    pub async fn commit_ending(
+        &self,
+        txn: DatabaseTransaction,
+        ended: SessionsEnded,
+    ) -> Result<(), DbErr> {
+        if !self.shared_through_database() {
+            txn.commit().await?;
+            self.heard_here(Event::SessionsEnded(ended));
+            return Ok(());
+        }
+        let notify = notification(&Event::SessionsEnded(ended))?;
+        txn.execute_raw(notify).await?;
+        txn.commit().await?;
+        // This instance's relay hears the notification too; its own cache is dropped at once.
+        self.sessions.forget(&ended);
+        Ok(())
+    }
+
+    /// Delivers an event to this instance alone (SQLite: a single process).
+    fn heard_here(&self, event: Event) {
+        if let Event::SessionsEnded(ended) = &event {
+            self.sessions.forget(ended);
+        }
+        let _ = self.local.send(event);
     }
 
     /// How many streams listen to this instance's events (live subscriptions, open sockets,
@@ -224,4 +250,15 @@ impl Events {
             }
         }
     }
+}
+
+/// The statement that announces `event` to every instance listening on PostgreSQL.
+fn notification(event: &Event) -> Result<Statement, DbErr> {
+    let payload = serde_json::to_string(event)
+        .map_err(|error| DbErr::Custom(format!("encoding an event: {error}")))?;
+    Ok(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [CHANNEL.into(), payload.into()],
+    ))
 }

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use entities::{advocacy_goal, region};
 use metrics_exporter_prometheus::PrometheusHandle;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::{
     auth::{client::AttemptRate, passwords::HashingPool, tokens::AccessTokens},
     clock::Clock,
     config::Config,
     events::{Event, Events, SessionsEnded},
+    graphql::error::ApiResult,
     mailing::tokens::LinkKeys,
     petitions::site::Site,
 };
@@ -83,9 +84,13 @@ impl AppState {
         self.events.publish(Event::MailQueued).await;
     }
 
-    /// Tells every instance that sessions ended, so their open websockets close and their
-    /// cached checks of those sessions are dropped.
-    pub async fn sessions_ended(&self, ended: SessionsEnded) {
-        self.events.publish(Event::SessionsEnded(ended)).await;
+    /// Commits `txn`, which ended sessions, and tells every instance, so their open websockets
+    /// close and their cached checks of those sessions are dropped.
+    pub async fn commit_ending(
+        &self,
+        txn: DatabaseTransaction,
+        ended: SessionsEnded,
+    ) -> ApiResult<()> {
+        Ok(self.events.commit_ending(txn, ended).await?)
     }
 }

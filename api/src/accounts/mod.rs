@@ -476,9 +476,12 @@ pub async fn set_active(
         Change::new(action, "user", user_id),
     )
     .await?;
-    txn.commit().await?;
-    if !active {
-        state.sessions_ended(SessionsEnded::all_of(user_id)).await;
+    if active {
+        txn.commit().await?;
+    } else {
+        state
+            .commit_ending(txn, SessionsEnded::all_of(user_id))
+            .await?;
     }
     Ok(updated)
 }

@@ -173,10 +173,9 @@ pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<SignedIn> {
         == 1;
     if !marked_used {
         revoke_session(&txn, session.id, "refresh token reused", now).await?;
-        txn.commit().await?;
         state
-            .sessions_ended(SessionsEnded::one(session.user_id, session.id))
-            .await;
+            .commit_ending(txn, SessionsEnded::one(session.user_id, session.id))
+            .await?;
         return Err(ApiError::Unauthenticated(
             "this refresh token was already used, so the session has been ended; sign in again",
         ));
@@ -204,24 +203,20 @@ pub async fn logout(state: &AppState, presented: &str) -> ApiResult<()> {
     let Some((_, session)) = find_refresh_token(&txn, presented).await? else {
         return Ok(());
     };
-    let open = session.revoked_at.is_none();
-    if open {
-        revoke_session(&txn, session.id, "signed out", now).await?;
-        audit::record(
-            &txn,
-            session.user_id,
-            now,
-            Change::new("auth.logout", "user", session.user_id),
-        )
-        .await?;
+    if session.revoked_at.is_some() {
+        return Ok(());
     }
-    txn.commit().await?;
-    if open {
-        state
-            .sessions_ended(SessionsEnded::one(session.user_id, session.id))
-            .await;
-    }
-    Ok(())
+    revoke_session(&txn, session.id, "signed out", now).await?;
+    audit::record(
+        &txn,
+        session.user_id,
+        now,
+        Change::new("auth.logout", "user", session.user_id),
+    )
+    .await?;
+    state
+        .commit_ending(txn, SessionsEnded::one(session.user_id, session.id))
+        .await
 }
 
 /// Finds a refresh token and its session, locking both until the transaction ends.
@@ -400,9 +395,7 @@ pub async fn change_password(
             .with_detail(json!({ "otherSessionsEnded": true })),
     )
     .await?;
-    txn.commit().await?;
     state
-        .sessions_ended(SessionsEnded::all_but(actor.user_id, actor.session_id))
-        .await;
-    Ok(())
+        .commit_ending(txn, SessionsEnded::all_but(actor.user_id, actor.session_id))
+        .await
 }

@@ -14,6 +14,7 @@ mod m20261201_000007_early_action;
 mod m20261201_000008_training;
 mod m20261201_000009_petitions;
 mod m20261201_000010_outbox_order;
+mod m20261202_000011_outbox_leases;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_training::Migration),
             Box::new(m20261201_000009_petitions::Migration),
             Box::new(m20261201_000010_outbox_order::Migration),
+            Box::new(m20261202_000011_outbox_leases::Migration),
         ]
     }
 }

@@ -5,7 +5,9 @@
 //! `cargo run --release -p tests --bin mail_bench` (SQLite), or with
 //! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL.
 //! `SUBSCRIBERS`, `DELIVERY_SECONDS` and `MAIL_CONCURRENCY` change the sizes. For comparison it
-//! then measures a bare SMTP client against a fresh server of the same kind.
+//! then measures a bare SMTP client against a fresh server of the same kind, and confirms why
+//! the worker sets `TCP_NODELAY`: the same client writing a message and its closing dot
+//! separately, as lettre does, with and without Nagle's algorithm.
 
 use std::time::{Duration, Instant};
 
@@ -77,27 +79,62 @@ async fn main() {
     );
     worker.stop().await;
 
-    let bare = bare_client_rate(concurrency, window).await;
+    let bare = bare_client_rate(concurrency, window, Writes::WHOLE).await;
     println!(
         "bare SMTP client ({concurrency} connections, TCP_NODELAY, one write per command) to a fresh local SMTP server: {bare:.0} per second; the worker reached {:.0}% of it",
         100.0 * delivered as f64 / seconds / bare
     );
+    for writes in [Writes::AS_LETTRE_WITH_NAGLE, Writes::AS_LETTRE] {
+        let rate = bare_client_rate(concurrency, window, writes).await;
+        println!(
+            "the same client writing the message and its closing dot separately, as lettre does, {}: {rate:.0} per second ({:.1} ms a message on each connection)",
+            if writes.nodelay {
+                "with TCP_NODELAY"
+            } else {
+                "with Nagle's algorithm on"
+            },
+            1000.0 * concurrency as f64 / rate
+        );
+    }
+}
+
+/// How the bare client writes each message.
+#[derive(Clone, Copy)]
+struct Writes {
+    nodelay: bool,
+    /// The closing `.` in a write of its own after the message.
+    dot_apart: bool,
+}
+
+impl Writes {
+    const WHOLE: Self = Self {
+        nodelay: true,
+        dot_apart: false,
+    };
+    const AS_LETTRE: Self = Self {
+        nodelay: true,
+        dot_apart: true,
+    };
+    const AS_LETTRE_WITH_NAGLE: Self = Self {
+        nodelay: false,
+        dot_apart: true,
+    };
 }
 
 /// What the same kind of SMTP server takes from the simplest client that could send to it:
-/// `connections` sockets with TCP_NODELAY, each sending MAIL, RCPT, DATA and a message of the
-/// size the worker sends, waiting for each answer, for `window`. Messages per second.
-async fn bare_client_rate(connections: u64, window: Duration) -> f64 {
+/// `connections` sockets, each sending MAIL, RCPT, DATA and a message of the size the worker
+/// sends, waiting for each answer, for `window`. Messages per second.
+async fn bare_client_rate(connections: u64, window: Duration, writes: Writes) -> f64 {
     let sink = SmtpSink::start();
     let body = format!(
-        "From: updates@charity.example.org\r\nTo: reader@example.org\r\nSubject: Benchmark\r\n\r\n{}\r\n.\r\n",
+        "From: updates@charity.example.org\r\nTo: reader@example.org\r\nSubject: Benchmark\r\n\r\n{}\r\n",
         "An update on the campaign, as long as a short email. ".repeat(40)
     );
     let deadline = Instant::now() + window;
     let clients = (0..connections).map(|_| {
         let body = body.clone();
         let address = sink.address;
-        tokio::spawn(async move { bare_client(address, &body, deadline).await })
+        tokio::spawn(async move { bare_client(address, &body, deadline, writes).await })
     });
     let sent: u64 = futures_util::future::join_all(clients)
         .await
@@ -108,20 +145,27 @@ async fn bare_client_rate(connections: u64, window: Duration) -> f64 {
 }
 
 /// One connection's messages until `deadline`.
-async fn bare_client(address: std::net::SocketAddr, body: &str, deadline: Instant) -> u64 {
+async fn bare_client(
+    address: std::net::SocketAddr,
+    body: &str,
+    deadline: Instant,
+    writes: Writes,
+) -> u64 {
     let stream = TcpStream::connect(address)
         .await
         .unwrap_or_else(|error| panic!("the sink refused a connection: {error}"));
     stream
-        .set_nodelay(true)
-        .unwrap_or_else(|error| panic!("TCP_NODELAY refused: {error}"));
+        .set_nodelay(writes.nodelay)
+        .unwrap_or_else(|error| panic!("TCP_NODELAY not set: {error}"));
     let (reader, mut writer) = stream.into_split();
     let mut replies = BufReader::new(reader).lines();
-    let mut exchange = async |command: &str| {
-        writer
-            .write_all(command.as_bytes())
-            .await
-            .unwrap_or_else(|error| panic!("the sink stopped reading: {error}"));
+    let mut exchange = async |command: &str, then: Option<&str>| {
+        for part in std::iter::once(command).chain(then) {
+            writer
+                .write_all(part.as_bytes())
+                .await
+                .unwrap_or_else(|error| panic!("the sink stopped reading: {error}"));
+        }
         // Multi-line replies (EHLO) end with a line whose code is followed by a space.
         while let Ok(Some(line)) = replies.next_line().await {
             if line.as_bytes().get(3) != Some(&b'-') {
@@ -130,14 +174,19 @@ async fn bare_client(address: std::net::SocketAddr, body: &str, deadline: Instan
         }
         panic!("the sink closed the connection");
     };
-    exchange("").await;
-    exchange("EHLO bench.example.org\r\n").await;
+    let message = format!("{body}.\r\n");
+    exchange("", None).await;
+    exchange("EHLO bench.example.org\r\n", None).await;
     let mut sent = 0;
     while Instant::now() < deadline {
-        exchange("MAIL FROM:<updates@charity.example.org>\r\n").await;
-        exchange("RCPT TO:<reader@example.org>\r\n").await;
-        exchange("DATA\r\n").await;
-        exchange(body).await;
+        exchange("MAIL FROM:<updates@charity.example.org>\r\n", None).await;
+        exchange("RCPT TO:<reader@example.org>\r\n", None).await;
+        exchange("DATA\r\n", None).await;
+        if writes.dot_apart {
+            exchange(body, Some(".\r\n")).await;
+        } else {
+            exchange(&message, None).await;
+        }
         sent += 1;
     }
     sent

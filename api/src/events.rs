@@ -139,13 +139,11 @@ impl Events {
     }
 
     /// Announces an event that has been committed. Live delivery is best effort: a failure is
-    /// logged and the change itself stands.
+    /// logged and the change itself stands. Session endings go through [`Self::commit_ending`]
+    /// instead, where the announcement is part of the change.
     pub async fn publish(&self, event: Event) {
         if !self.shared_through_database() {
             return self.heard_here(event);
-        }
-        if let Event::SessionsEnded(ended) = &event {
-            self.sessions.forget(ended);
         }
         let announced = match notification(&event) {
             Ok(notify) => self.db.execute_raw(notify).await.map(drop),
